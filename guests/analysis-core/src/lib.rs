@@ -1,0 +1,7 @@
+//! Graph analyses with no knowledge of WebAssembly or the plugin contract.
+//!
+//! The bundled plugins wrap these functions; the host's benchmarks call them natively, so a
+//! plugin-versus-native comparison runs the very same code on both sides.
+
+pub mod census;
+pub mod scc;

@@ -1,0 +1,196 @@
+//! Strongly connected components (Tarjan), iterative so deep graphs cannot overflow the stack.
+
+use std::collections::HashMap;
+
+/// A directed graph over dense vertex numbers `0..len`, built from named edges.
+#[derive(Debug, Default, Clone)]
+pub struct Digraph {
+    names: Vec<String>,
+    index: HashMap<String, usize>,
+    adjacency: Vec<Vec<usize>>,
+}
+
+impl Digraph {
+    /// An empty graph.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The vertex number of `name`, adding it if new.
+    pub fn vertex(&mut self, name: &str) -> usize {
+        if let Some(&v) = self.index.get(name) {
+            return v;
+        }
+        let v = self.names.len();
+        self.names.push(name.to_string());
+        self.index.insert(name.to_string(), v);
+        self.adjacency.push(Vec::new());
+        v
+    }
+
+    /// Adds the edge `from → to`, adding either vertex if new.
+    pub fn edge(&mut self, from: &str, to: &str) {
+        let (f, t) = (self.vertex(from), self.vertex(to));
+        self.adjacency[f].push(t);
+    }
+
+    /// The name of vertex `v`.
+    pub fn name(&self, v: usize) -> &str {
+        &self.names[v]
+    }
+
+    /// Number of vertices.
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    /// Whether the graph has no vertices.
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
+    /// Whether `v` has an edge to itself.
+    pub fn has_self_loop(&self, v: usize) -> bool {
+        self.adjacency[v].contains(&v)
+    }
+
+    /// Every strongly connected component, each as vertex numbers in discovery order.
+    pub fn strongly_connected_components(&self) -> Vec<Vec<usize>> {
+        tarjan(&self.adjacency)
+    }
+
+    /// The components that are dependency cycles: more than one vertex, or one with a self-loop.
+    /// Largest first; ties broken by the smallest member name, so output is deterministic.
+    pub fn cycles(&self) -> Vec<Vec<usize>> {
+        let mut cycles: Vec<Vec<usize>> = self
+            .strongly_connected_components()
+            .into_iter()
+            .filter(|c| c.len() > 1 || self.has_self_loop(c[0]))
+            .map(|mut c| {
+                c.sort_by(|a, b| self.names[*a].cmp(&self.names[*b]));
+                c
+            })
+            .collect();
+        cycles.sort_by(|a, b| {
+            b.len()
+                .cmp(&a.len())
+                .then_with(|| self.names[a[0]].cmp(&self.names[b[0]]))
+        });
+        cycles
+    }
+}
+
+/// Tarjan's algorithm over an adjacency list, with an explicit call stack.
+pub fn tarjan(adjacency: &[Vec<usize>]) -> Vec<Vec<usize>> {
+    const UNVISITED: usize = usize::MAX;
+    let n = adjacency.len();
+    let mut index = vec![UNVISITED; n];
+    let mut lowlink = vec![0; n];
+    let mut on_stack = vec![false; n];
+    let mut stack = Vec::new();
+    let mut components = Vec::new();
+    let mut next_index = 0;
+    // (vertex, position of the next neighbour to visit)
+    let mut calls: Vec<(usize, usize)> = Vec::new();
+
+    for root in 0..n {
+        if index[root] != UNVISITED {
+            continue;
+        }
+        calls.push((root, 0));
+        while let Some(&mut (v, ref mut next)) = calls.last_mut() {
+            if *next == 0 && index[v] == UNVISITED {
+                index[v] = next_index;
+                lowlink[v] = next_index;
+                next_index += 1;
+                stack.push(v);
+                on_stack[v] = true;
+            }
+            if let Some(&w) = adjacency[v].get(*next) {
+                *next += 1;
+                if index[w] == UNVISITED {
+                    calls.push((w, 0));
+                } else if on_stack[w] {
+                    lowlink[v] = lowlink[v].min(index[w]);
+                }
+                continue;
+            }
+            calls.pop();
+            if let Some(&(parent, _)) = calls.last() {
+                lowlink[parent] = lowlink[parent].min(lowlink[v]);
+            }
+            if lowlink[v] == index[v] {
+                let mut component = Vec::new();
+                loop {
+                    let w = stack.pop().expect("v is on the stack");
+                    on_stack[w] = false;
+                    component.push(w);
+                    if w == v {
+                        break;
+                    }
+                }
+                component.reverse();
+                components.push(component);
+            }
+        }
+    }
+    components
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn graph(edges: &[(&str, &str)]) -> Digraph {
+        let mut g = Digraph::new();
+        for (a, b) in edges {
+            g.edge(a, b);
+        }
+        g
+    }
+
+    fn named(g: &Digraph, cycles: Vec<Vec<usize>>) -> Vec<Vec<&str>> {
+        cycles
+            .into_iter()
+            .map(|c| c.into_iter().map(|v| g.name(v)).collect())
+            .collect()
+    }
+
+    #[test]
+    fn finds_cycles_and_ignores_acyclic_parts() {
+        let g = graph(&[
+            ("a", "b"),
+            ("b", "c"),
+            ("c", "a"),
+            ("c", "d"),
+            ("d", "e"),
+            ("e", "d"),
+            ("f", "f"),
+            ("g", "h"),
+        ]);
+        assert_eq!(
+            named(&g, g.cycles()),
+            vec![vec!["a", "b", "c"], vec!["d", "e"], vec!["f"]]
+        );
+    }
+
+    #[test]
+    fn every_vertex_is_in_exactly_one_component() {
+        let g = graph(&[("a", "b"), ("b", "a"), ("b", "c"), ("d", "c")]);
+        let mut all: Vec<usize> = g.strongly_connected_components().concat();
+        all.sort();
+        assert_eq!(all, (0..g.len()).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_long_chain_does_not_overflow_the_stack() {
+        let mut g = Digraph::new();
+        let n = 200_000;
+        for i in 0..n {
+            g.edge(&i.to_string(), &((i + 1) % n).to_string());
+        }
+        let cycles = g.cycles();
+        assert_eq!(cycles.len(), 1);
+        assert_eq!(cycles[0].len(), n);
+    }
+}

@@ -1,0 +1,35 @@
+//! Guest-side bindings for the `parseltongue:plugin` contract.
+//!
+//! Every bundled plugin depends on this crate instead of running `wit_bindgen::generate!` itself,
+//! so the contract is bound exactly once. A plugin implements [`Guest`] and registers it with
+//! `guest_sdk::export_plugin!(MyPlugin);`.
+
+wit_bindgen::generate!({
+    path: "../../wit",
+    world: "analyzer",
+    pub_export_macro: true,
+    export_macro_name: "export_analyzer",
+    default_bindings_module: "guest_sdk",
+});
+
+pub use exports::parseltongue::plugin::parseltongue_plugin::{AnalysisResult, GraphNode, Guest};
+pub use parseltongue::plugin::host::{self, GraphEdge, Level};
+
+/// Registers `$plugin` (the name of a type implementing [`Guest`]) as the component's export.
+#[macro_export]
+macro_rules! export_plugin {
+    ($plugin:ident) => {
+        $crate::export_analyzer!($plugin);
+    };
+}
+
+impl AnalysisResult {
+    /// A result with no findings, for inputs that leave a plugin nothing to say.
+    pub fn empty(reason: &str) -> Self {
+        AnalysisResult {
+            findings: Vec::new(),
+            confidence: 1.0,
+            recommendations: vec![reason.to_string()],
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! `ptplugin inspect`: what a component is, without running it.
+
+use std::fmt::Write as _;
+use std::process::ExitCode;
+
+use parseltongue_plugins::{Inspection, Sandbox, wasi};
+use serde_json::json;
+
+use crate::args::{Format, InspectArgs};
+use crate::report::{self, Failure, PLUGIN_FAILED};
+use crate::run::read_plugin;
+
+/// Exit 0 when the component fits the contract, 1 when it does not (or is not a component).
+pub fn inspect(sandbox: &Sandbox, args: InspectArgs) -> Result<ExitCode, Failure> {
+    let (name, bytes) = read_plugin(&args.file)?;
+    let inspection = sandbox.inspect(&bytes)?;
+    match args.format {
+        Format::Json => {
+            let mut value = json!(inspection);
+            value["file"] = json!(args.file);
+            value["name"] = json!(name);
+            value["wasi_policy"] = inspection
+                .surface
+                .wasi_imports
+                .iter()
+                .map(|i| (i.clone(), json!(wasi::policy_for(i))))
+                .collect::<serde_json::Map<_, _>>()
+                .into();
+            report::print_json(&value)?;
+        }
+        Format::Text => report::print_text(&text(&args.file, &inspection))?,
+    }
+    Ok(if inspection.satisfies_contract { ExitCode::SUCCESS } else { ExitCode::from(PLUGIN_FAILED) })
+}
+
+fn text(file: &str, i: &Inspection) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "file:     {file}");
+    let _ = writeln!(out, "size:     {} bytes", i.size);
+    let _ = writeln!(out, "sha256:   {}", i.sha256);
+    match (&i.world, &i.problem) {
+        (Some(world), _) => {
+            let _ = writeln!(out, "world:    {world} (satisfies the contract)");
+        }
+        (None, problem) => {
+            let _ = writeln!(
+                out,
+                "world:    unknown — does NOT satisfy the contract: {}",
+                problem.as_deref().unwrap_or("?")
+            );
+        }
+    }
+    let _ = writeln!(out, "exports:");
+    for e in &i.surface.exports {
+        let _ = writeln!(out, "  {e}");
+    }
+    let _ = writeln!(out, "imports:");
+    for h in &i.surface.host_imports {
+        let _ = writeln!(out, "  {h:<44} host interface");
+    }
+    for w in &i.surface.wasi_imports {
+        let _ = writeln!(out, "  {w:<44} {}", wasi::policy_for(w));
+    }
+    for o in &i.surface.other_imports {
+        let _ = writeln!(out, "  {o:<44} NOT PROVIDED by this host");
+    }
+    if let Some(stubbed) = &i.stubbed_imports {
+        let _ =
+            writeln!(out, "note: some WASI functions are newer than this host and trap if called: {stubbed}");
+    }
+    out
+}

@@ -1,0 +1,123 @@
+//! Printing results and failures, as text or JSON, and the exit codes.
+//!
+//! Exit codes: 0 success; 1 the plugin failed (any plugin-fault kind, or a component that does
+//! not fit); 2 bad usage or input (invalid graph, unreadable file, impossible limits).
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use parseltongue_plugins::{Error, Usage};
+use serde_json::json;
+
+use crate::args::Format;
+
+/// Exit code for a plugin that failed.
+pub const PLUGIN_FAILED: u8 = 1;
+/// Exit code for bad usage or input.
+pub const BAD_INPUT: u8 = 2;
+
+/// An error on its way to the user, with the usage of the call that ended in it, if any.
+/// Boxed: it only travels on the error path.
+pub struct Failure {
+    pub error: Box<Error>,
+    pub usage: Option<Box<Usage>>,
+}
+
+impl From<Error> for Failure {
+    fn from(error: Error) -> Self {
+        Failure { error: Box::new(error), usage: None }
+    }
+}
+
+impl Failure {
+    pub fn exit_code(&self) -> u8 {
+        if self.error.kind().is_plugin_fault() { PLUGIN_FAILED } else { BAD_INPUT }
+    }
+
+    /// Prints the failure (JSON on stdout, text on stderr) and returns the exit code.
+    pub fn report(self, format: Format) -> ExitCode {
+        let code = self.exit_code();
+        match format {
+            Format::Json => {
+                let mut value = json!({ "error": error_json(&self.error) });
+                if let Some(usage) = &self.usage {
+                    value["usage"] = json!(usage);
+                }
+                let _ = print_json(&value);
+            }
+            Format::Text => {
+                let mut err = std::io::stderr().lock();
+                let _ = writeln!(err, "error[{}]: {}", self.error.kind(), self.error);
+                if let Some(usage) = &self.usage {
+                    let _ = writeln!(err, "usage: {}", usage_line(usage));
+                }
+            }
+        }
+        ExitCode::from(code)
+    }
+}
+
+/// `{"kind": …, "message": …}`, plus line and column for graph errors.
+pub fn error_json(error: &Error) -> serde_json::Value {
+    let mut value = json!({ "kind": error.kind(), "message": error.to_string() });
+    if let Error::InvalidGraph { line: Some(line), column, .. } = error {
+        value["line"] = json!(line);
+        value["column"] = json!(column);
+    }
+    value
+}
+
+/// Pretty JSON on stdout; a closed pipe is not an error worth a panic.
+pub fn print_json(value: &serde_json::Value) -> Result<(), Error> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, value)
+        .map_err(std::io::Error::from)
+        .and_then(|()| writeln!(out))
+        .or_else(ignore_broken_pipe)
+}
+
+/// Text on stdout, with the same broken-pipe tolerance.
+pub fn print_text(text: &str) -> Result<(), Error> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes()).or_else(ignore_broken_pipe)
+}
+
+fn ignore_broken_pipe(e: std::io::Error) -> Result<(), Error> {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        Ok(())
+    } else {
+        Err(Error::Io { context: "cannot write to stdout".into(), source: e })
+    }
+}
+
+/// One line: time, fuel, memory, host calls, dropped output.
+pub fn usage_line(u: &Usage) -> String {
+    let mut parts = vec![format!("{:.2} ms", u.wall_time.as_secs_f64() * 1000.0)];
+    if let Some(fuel) = u.fuel_consumed {
+        parts.push(format!("fuel {fuel}"));
+    }
+    parts.push(format!("peak memory {}", bytes(u.peak_memory_bytes)));
+    parts.push(format!("{} host calls", u.host_calls));
+    if u.log_bytes_dropped > 0 {
+        parts.push(format!("{} of log dropped", bytes(u.log_bytes_dropped)));
+    }
+    if u.stdio_bytes_dropped > 0 {
+        parts.push(format!("{} of stdout/stderr dropped", bytes(u.stdio_bytes_dropped)));
+    }
+    if u.fresh_instance {
+        parts.push("fresh instance".into());
+    }
+    parts.join(", ")
+}
+
+/// Bytes in the largest unit that keeps a number ≥ 1.
+pub fn bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 { format!("{n} B") } else { format!("{value:.1} {}", UNITS[unit]) }
+}

@@ -1,0 +1,113 @@
+//! Engines, one per distinct set of code-generation settings, and the epoch ticker that drives
+//! every call's wall-clock deadline.
+//!
+//! Fuel metering and the wasm stack size are engine-wide settings in wasmtime, so plugins that ask
+//! for different ones get different engines. Most plugins share the default one.
+
+use std::collections::HashMap;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use wasmtime::component::Linker;
+use wasmtime::{Config, Engine};
+
+use crate::error::{Error, Result};
+use crate::limits::Limits;
+use crate::state::StoreState;
+
+/// How often the epoch advances. A call overruns its deadline by at most about one tick.
+pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// Extra fiber stack beyond the wasm stack, for host functions called from wasm.
+const HOST_STACK_HEADROOM: usize = 1024 * 1024;
+
+/// The engine-wide settings a plugin's limits decide.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct EngineProfile {
+    pub(crate) fuel: bool,
+    pub(crate) max_wasm_stack: usize,
+}
+
+impl EngineProfile {
+    pub(crate) fn for_limits(limits: &Limits) -> Self {
+        EngineProfile { fuel: limits.fuel.is_some(), max_wasm_stack: limits.max_wasm_stack }
+    }
+
+    fn config(&self) -> Config {
+        let mut config = Config::new();
+        config
+            .wasm_component_model(true)
+            .epoch_interruption(true)
+            .consume_fuel(self.fuel)
+            .max_wasm_stack(self.max_wasm_stack)
+            .async_stack_size(self.max_wasm_stack + HOST_STACK_HEADROOM);
+        config
+    }
+}
+
+/// An engine and the linker that offers WASI and the `host` interface on it.
+#[derive(Clone)]
+pub(crate) struct EngineSlot {
+    pub(crate) engine: Engine,
+    pub(crate) linker: Arc<Linker<StoreState>>,
+}
+
+/// All engines of one [`crate::Sandbox`], created on first use, ticked by one thread.
+pub(crate) struct Engines {
+    slots: Mutex<HashMap<EngineProfile, EngineSlot>>,
+    ticker: Ticker,
+}
+
+impl Engines {
+    pub(crate) fn new() -> Result<Self> {
+        let ticker = Ticker::start().map_err(|e| Error::io("cannot start the epoch thread", e))?;
+        Ok(Engines { slots: Mutex::new(HashMap::new()), ticker })
+    }
+
+    /// The engine for `profile`, creating it (and registering it with the ticker) if new.
+    pub(crate) fn get(&self, profile: EngineProfile) -> Result<EngineSlot> {
+        let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(slot) = slots.get(&profile) {
+            return Ok(slot.clone());
+        }
+        let engine = Engine::new(&profile.config()).map_err(|e| Error::InvalidComponent {
+            message: format!("cannot configure the engine for these limits: {e}"),
+        })?;
+        let linker = crate::state::linker(&engine)
+            .map_err(|e| Error::Incompatible { message: format!("cannot link the host interfaces: {e}") })?;
+        let slot = EngineSlot { engine: engine.clone(), linker: Arc::new(linker) };
+        self.ticker.watch(engine);
+        slots.insert(profile, slot.clone());
+        Ok(slot)
+    }
+}
+
+/// A thread that advances the epoch of every registered engine each [`EPOCH_TICK`].
+///
+/// It is a plain thread, not a tokio task, so deadlines fire even when every runtime thread is
+/// busy; it ends when the [`Ticker`] is dropped.
+struct Ticker {
+    engines: Arc<Mutex<Vec<Engine>>>,
+    _stop: mpsc::Sender<()>,
+}
+
+impl Ticker {
+    fn start() -> std::io::Result<Self> {
+        let engines: Arc<Mutex<Vec<Engine>>> = Arc::default();
+        let (stop, stopped) = mpsc::channel::<()>();
+        let watched = Arc::clone(&engines);
+        std::thread::Builder::new().name("ptplugin-epoch".into()).spawn(move || {
+            while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(EPOCH_TICK) {
+                for engine in watched.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+                    engine.increment_epoch();
+                }
+            }
+        })?;
+        Ok(Ticker { engines, _stop: stop })
+    }
+
+    fn watch(&self, engine: Engine) {
+        self.engines.lock().unwrap_or_else(|p| p.into_inner()).push(engine);
+    }
+}

@@ -1,0 +1,192 @@
+//! The one error type of the library, and the stable kinds the CLI reports as `error.kind`.
+
+use std::fmt;
+use std::time::Duration;
+
+/// What went wrong, as a stable machine-readable word.
+///
+/// These strings are part of the CLI's JSON output (`error.kind`), so they never change meaning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The call ran past its wall-clock limit (epoch deadline).
+    Timeout,
+    /// The call used up its fuel allowance.
+    FuelExhausted,
+    /// The plugin asked for more linear memory (or table space, or instances) than allowed.
+    MemoryLimit,
+    /// The plugin overflowed its wasm stack.
+    StackOverflow,
+    /// Any other trap: a guest panic, `unreachable`, an out-of-bounds access, a host call refused.
+    Trap,
+    /// The plugin's result broke the output limits or the contract's value ranges.
+    OutputLimit,
+    /// The bytes are not a WebAssembly component this host can compile.
+    InvalidComponent,
+    /// A valid component, but not of the `analyzer` world (or of another contract version).
+    Incompatible,
+    /// The input graph is malformed.
+    InvalidGraph,
+    /// Reading or writing a file failed.
+    Io,
+    /// The caller asked for limits no plugin could run under.
+    InvalidLimits,
+}
+
+impl ErrorKind {
+    /// Every kind, in documentation order.
+    pub const ALL: [ErrorKind; 11] = [
+        ErrorKind::Timeout,
+        ErrorKind::FuelExhausted,
+        ErrorKind::MemoryLimit,
+        ErrorKind::StackOverflow,
+        ErrorKind::Trap,
+        ErrorKind::OutputLimit,
+        ErrorKind::InvalidComponent,
+        ErrorKind::Incompatible,
+        ErrorKind::InvalidGraph,
+        ErrorKind::Io,
+        ErrorKind::InvalidLimits,
+    ];
+
+    /// The kebab-case word used in JSON output and logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::FuelExhausted => "fuel-exhausted",
+            ErrorKind::MemoryLimit => "memory-limit",
+            ErrorKind::StackOverflow => "stack-overflow",
+            ErrorKind::Trap => "trap",
+            ErrorKind::OutputLimit => "output-limit",
+            ErrorKind::InvalidComponent => "invalid-component",
+            ErrorKind::Incompatible => "incompatible",
+            ErrorKind::InvalidGraph => "invalid-graph",
+            ErrorKind::Io => "io",
+            ErrorKind::InvalidLimits => "invalid-limits",
+        }
+    }
+
+    /// Whether the plugin (not the caller's input or the machine) is at fault.
+    pub fn is_plugin_fault(self) -> bool {
+        !matches!(self, ErrorKind::InvalidGraph | ErrorKind::Io | ErrorKind::InvalidLimits)
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Everything that can go wrong loading a plugin, preparing its input or running it.
+///
+/// No guest behaviour can make the host panic; whatever a plugin does ends up here.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// See [`ErrorKind::Timeout`].
+    #[error("the plugin ran past its time limit of {} ms", limit.as_millis())]
+    Timeout {
+        /// The configured wall-clock limit per call.
+        limit: Duration,
+    },
+    /// See [`ErrorKind::FuelExhausted`].
+    #[error("the plugin used up its fuel allowance of {fuel} units")]
+    FuelExhausted {
+        /// The configured fuel per call.
+        fuel: u64,
+    },
+    /// See [`ErrorKind::MemoryLimit`].
+    #[error("the plugin {what}")]
+    MemoryLimit {
+        /// What was refused, e.g. "tried to grow its memory to 70 MiB, over its limit of 64 MiB".
+        what: String,
+    },
+    /// See [`ErrorKind::StackOverflow`].
+    #[error("the plugin overflowed its wasm stack (limit {limit} bytes)")]
+    StackOverflow {
+        /// The configured wasm stack size.
+        limit: usize,
+    },
+    /// See [`ErrorKind::Trap`].
+    #[error("the plugin trapped: {message}")]
+    Trap {
+        /// The trap, and the guest's last stderr line when it explains it (a panic message).
+        message: String,
+    },
+    /// See [`ErrorKind::OutputLimit`].
+    #[error("the plugin's result breaks the output limits: {message}")]
+    OutputLimit {
+        /// Which limit, and by how much.
+        message: String,
+    },
+    /// See [`ErrorKind::InvalidComponent`].
+    #[error("not a usable WebAssembly component: {message}")]
+    InvalidComponent {
+        /// Why the bytes were refused.
+        message: String,
+    },
+    /// See [`ErrorKind::Incompatible`].
+    #[error("the component does not implement the parseltongue:plugin/analyzer@0.1 contract: {message}")]
+    Incompatible {
+        /// The missing export or unknown import.
+        message: String,
+    },
+    /// See [`ErrorKind::InvalidGraph`].
+    #[error("invalid graph{}: {message}", position(*line, *column))]
+    InvalidGraph {
+        /// What is wrong, with the JSON path where known.
+        message: String,
+        /// 1-based line of the JSON input, where known.
+        line: Option<usize>,
+        /// 1-based column of the JSON input, where known.
+        column: Option<usize>,
+    },
+    /// See [`ErrorKind::Io`].
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done, with the path.
+        context: String,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// See [`ErrorKind::InvalidLimits`].
+    #[error(transparent)]
+    InvalidLimits(#[from] crate::limits::InvalidLimit),
+}
+
+fn position(line: Option<usize>, column: Option<usize>) -> String {
+    match (line, column) {
+        (Some(l), Some(c)) => format!(" at line {l}, column {c}"),
+        (Some(l), None) => format!(" at line {l}"),
+        _ => String::new(),
+    }
+}
+
+impl Error {
+    /// The stable kind of this error.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Timeout { .. } => ErrorKind::Timeout,
+            Error::FuelExhausted { .. } => ErrorKind::FuelExhausted,
+            Error::MemoryLimit { .. } => ErrorKind::MemoryLimit,
+            Error::StackOverflow { .. } => ErrorKind::StackOverflow,
+            Error::Trap { .. } => ErrorKind::Trap,
+            Error::OutputLimit { .. } => ErrorKind::OutputLimit,
+            Error::InvalidComponent { .. } => ErrorKind::InvalidComponent,
+            Error::Incompatible { .. } => ErrorKind::Incompatible,
+            Error::InvalidGraph { .. } => ErrorKind::InvalidGraph,
+            Error::Io { .. } => ErrorKind::Io,
+            Error::InvalidLimits(_) => ErrorKind::InvalidLimits,
+        }
+    }
+
+    pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> Error {
+        Error::Io { context: context.into(), source }
+    }
+}
+
+/// Shorthand for results of this library.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

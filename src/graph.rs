@@ -1,0 +1,289 @@
+//! The graph a plugin analyses, and its documented JSON form.
+//!
+//! ```json
+//! {
+//!   "nodes": [{"id": "rust:fn:main", "node_type": "function", "metadata": {"file": "src/main.rs"}}],
+//!   "edges": [{"source": "rust:fn:main", "target": "rust:fn:run", "edge_type": "Calls"}]
+//! }
+//! ```
+//!
+//! `metadata` is optional and maps names to strings (numbers and booleans are accepted and kept
+//! as their JSON text); `edges` is optional. Node ids must be unique and non-empty, and every
+//! edge must join two node ids. Unknown fields are refused so that typos do not pass silently.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+
+use serde::Deserialize;
+use serde::de::{self, Visitor};
+
+use crate::bindings::{GraphEdge, GraphNode};
+use crate::error::{Error, Result};
+
+/// A validated graph: nodes are passed to `analyze-graph`, edges are served by `host.edges()`.
+///
+/// Cloning is cheap for the edges (shared), so one graph can be handed to many plugins.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Graph {
+    nodes: Vec<GraphNode>,
+    edges: Arc<[GraphEdge]>,
+}
+
+impl Graph {
+    /// Builds a graph, checking that ids are unique and non-empty and that edges join known ids.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidGraph`] naming the first offending node or edge.
+    pub fn new(nodes: Vec<GraphNode>, edges: Vec<GraphEdge>) -> Result<Graph> {
+        let mut seen: HashMap<&str, usize> = HashMap::with_capacity(nodes.len());
+        for (i, node) in nodes.iter().enumerate() {
+            if node.id.is_empty() {
+                return Err(semantic(format!("nodes[{i}].id is empty")));
+            }
+            if let Some(first) = seen.insert(node.id.as_str(), i) {
+                return Err(semantic(format!(
+                    "nodes[{i}].id `{}` repeats the id of nodes[{first}]",
+                    node.id
+                )));
+            }
+        }
+        for (i, edge) in edges.iter().enumerate() {
+            for (end, id) in [("source", &edge.source), ("target", &edge.target)] {
+                if !seen.contains_key(id.as_str()) {
+                    return Err(semantic(format!("edges[{i}].{end} `{id}` is not the id of any node")));
+                }
+            }
+        }
+        Ok(Graph { nodes, edges: edges.into() })
+    }
+
+    /// Parses and validates the documented JSON form.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidGraph`] with the line and column of a syntax or type error, or the JSON
+    /// path of a semantic one (duplicate id, dangling edge).
+    pub fn from_json(text: &str) -> Result<Graph> {
+        let mut de = serde_json::Deserializer::from_str(text);
+        let raw: RawGraph = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            let message = if path.is_empty() || path == "." {
+                strip_position(&inner)
+            } else {
+                format!("{path}: {}", strip_position(&inner))
+            };
+            Error::InvalidGraph { message, line: Some(inner.line()), column: Some(inner.column()) }
+        })?;
+        de.end().map_err(|e| Error::InvalidGraph {
+            message: strip_position(&e),
+            line: Some(e.line()),
+            column: Some(e.column()),
+        })?;
+        let nodes = raw
+            .nodes
+            .into_iter()
+            .map(|n| GraphNode {
+                id: n.id,
+                node_type: n.node_type,
+                metadata: n.metadata.into_iter().map(|(k, v)| (k, v.0)).collect(),
+            })
+            .collect();
+        let edges = raw
+            .edges
+            .into_iter()
+            .map(|e| GraphEdge { source: e.source, target: e.target, edge_type: e.edge_type })
+            .collect();
+        Graph::new(nodes, edges)
+    }
+
+    /// Reads and parses a JSON graph file.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] if the file cannot be read, otherwise as [`Graph::from_json`].
+    pub fn from_path(path: impl AsRef<Path>) -> Result<Graph> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::io(format!("cannot read graph file {}", path.display()), e))?;
+        Graph::from_json(&text)
+    }
+
+    /// The nodes, in input order.
+    pub fn nodes(&self) -> &[GraphNode] {
+        &self.nodes
+    }
+
+    /// The edges, in input order.
+    pub fn edges(&self) -> &[GraphEdge] {
+        &self.edges
+    }
+
+    /// A shared handle to the edges, for serving `host.edges()` without copying the graph.
+    pub(crate) fn shared_edges(&self) -> Arc<[GraphEdge]> {
+        Arc::clone(&self.edges)
+    }
+}
+
+fn semantic(message: String) -> Error {
+    Error::InvalidGraph { message, line: None, column: None }
+}
+
+/// serde_json appends " at line L column C"; the error carries those as fields instead.
+fn strip_position(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" at line ") {
+        Some(i) if e.line() > 0 => text[..i].to_string(),
+        _ => text,
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGraph {
+    nodes: Vec<RawNode>,
+    #[serde(default)]
+    edges: Vec<RawEdge>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNode {
+    id: String,
+    node_type: String,
+    #[serde(default)]
+    metadata: BTreeMap<String, MetaValue>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEdge {
+    source: String,
+    target: String,
+    edge_type: String,
+}
+
+/// A metadata value: a string, or a number or boolean kept as its JSON text.
+struct MetaValue(String);
+
+impl<'de> Deserialize<'de> for MetaValue {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = MetaValue;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string, number or boolean")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<MetaValue, E> {
+                Ok(MetaValue(v.to_string()))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> std::result::Result<MetaValue, E> {
+                Ok(MetaValue(v))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> std::result::Result<MetaValue, E> {
+                Ok(MetaValue(v.to_string()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> std::result::Result<MetaValue, E> {
+                Ok(MetaValue(v.to_string()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> std::result::Result<MetaValue, E> {
+                Ok(MetaValue(v.to_string()))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> std::result::Result<MetaValue, E> {
+                Ok(MetaValue(v.to_string()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+
+    fn invalid(text: &str) -> (String, Option<usize>, Option<usize>) {
+        match Graph::from_json(text) {
+            Err(Error::InvalidGraph { message, line, column }) => (message, line, column),
+            other => panic!("expected invalid-graph, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn parses_the_documented_format() {
+        let g = Graph::from_json(
+            r#"{"nodes":[{"id":"a","node_type":"fn","metadata":{"line":3,"pub":true,"file":"x.rs"}},
+                         {"id":"b","node_type":"struct"}],
+                "edges":[{"source":"a","target":"b","edge_type":"Uses"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(g.nodes().len(), 2);
+        assert_eq!(
+            g.nodes()[0].metadata,
+            vec![
+                ("file".to_string(), "x.rs".to_string()),
+                ("line".to_string(), "3".to_string()),
+                ("pub".to_string(), "true".to_string())
+            ]
+        );
+        assert_eq!(g.edges()[0].edge_type, "Uses");
+    }
+
+    #[test]
+    fn edges_are_optional() {
+        let g = Graph::from_json(r#"{"nodes":[]}"#).unwrap();
+        assert!(g.nodes().is_empty() && g.edges().is_empty());
+    }
+
+    #[test]
+    fn syntax_errors_carry_line_and_column() {
+        let (message, line, column) = invalid("{\n  \"nodes\": [\n    {\"id\": \"a\",, }\n  ]\n}");
+        assert_eq!(line, Some(3));
+        assert_eq!(column, Some(16));
+        assert!(!message.contains("at line"), "{message}");
+    }
+
+    #[test]
+    fn type_errors_name_the_path() {
+        let (message, line, _) =
+            invalid(r#"{"nodes":[{"id":"a","node_type":"fn"},{"id":7,"node_type":"fn"}]}"#);
+        assert!(message.starts_with("nodes[1].id: invalid type: integer"), "{message}");
+        assert_eq!(line, Some(1));
+        let (message, ..) = invalid(r#"{"nodes":[{"id":"a","node_type":"fn","metadata":{"k":[1]}}]}"#);
+        assert!(message.contains("nodes[0].metadata.k"), "{message}");
+        assert!(message.contains("a string, number or boolean"), "{message}");
+    }
+
+    #[test]
+    fn unknown_fields_and_trailing_data_are_refused() {
+        let (message, ..) = invalid(r#"{"nodes":[],"edgse":[]}"#);
+        assert!(message.contains("unknown field `edgse`"), "{message}");
+        let (message, line, _) = invalid("{\"nodes\":[]}\n{}");
+        assert!(message.contains("trailing characters"), "{message}");
+        assert_eq!(line, Some(2));
+    }
+
+    #[test]
+    fn duplicate_ids_and_dangling_edges_are_refused() {
+        let (message, line, _) =
+            invalid(r#"{"nodes":[{"id":"a","node_type":"fn"},{"id":"a","node_type":"fn"}]}"#);
+        assert_eq!(message, "nodes[1].id `a` repeats the id of nodes[0]");
+        assert_eq!(line, None);
+        let (message, ..) = invalid(
+            r#"{"nodes":[{"id":"a","node_type":"fn"}],"edges":[{"source":"a","target":"zz","edge_type":"Calls"}]}"#,
+        );
+        assert_eq!(message, "edges[0].target `zz` is not the id of any node");
+        let (message, ..) = invalid(r#"{"nodes":[{"id":"","node_type":"fn"}]}"#);
+        assert_eq!(message, "nodes[0].id is empty");
+    }
+
+    #[test]
+    fn missing_file_is_an_io_error() {
+        let err = Graph::from_path("/nonexistent/graph.json").unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Io);
+        assert!(err.to_string().contains("/nonexistent/graph.json"));
+    }
+}

@@ -1,0 +1,314 @@
+//! One live instance of a plugin and a call into it: limits armed, usage measured, failures
+//! classified.
+
+use std::time::{Duration, Instant};
+
+use std::sync::Arc;
+
+use wasmtime::{Store, Trap, UpdateDeadline};
+
+use crate::bindings::{AnalysisResult, Analyzer, GraphNode};
+use crate::capture::LogRecord;
+use crate::error::{Error, Result};
+use crate::graph::Graph;
+use crate::limits::{LimitExceeded, Limits};
+use crate::output;
+use crate::plugin::Plugin;
+use crate::state::StoreState;
+
+/// What one call used. Reported after success and, through
+/// [`PluginInstance::last_usage`], after failure too.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct Usage {
+    /// Wall-clock time of the call, including instantiation when it was needed.
+    #[serde(rename = "wall_time_ms", serialize_with = "as_millis")]
+    pub wall_time: Duration,
+    /// Fuel consumed, when the plugin runs with a fuel limit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fuel_consumed: Option<u64>,
+    /// Highest total linear memory during the call.
+    pub peak_memory_bytes: u64,
+    /// Calls the plugin made to `host.*`.
+    pub host_calls: u64,
+    /// Bytes of `host.log` messages kept.
+    pub log_bytes: u64,
+    /// Bytes of `host.log` messages dropped (whole or cut) by the per-call budgets.
+    pub log_bytes_dropped: u64,
+    /// `host.log` messages dropped whole by the per-call budget.
+    pub log_messages_dropped: u64,
+    /// Bytes of guest stdout and stderr dropped by the per-call budget.
+    pub stdio_bytes_dropped: u64,
+    /// Whether this call had to create a new instance first.
+    pub fresh_instance: bool,
+}
+
+/// Serializes a duration as fractional milliseconds.
+pub(crate) fn as_millis<S: serde::Serializer>(d: &Duration, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64() * 1000.0)
+}
+
+/// A successful call: the plugin's result and what it cost.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Analysis {
+    /// The plugin's answer, already checked against the output limits.
+    #[serde(flatten)]
+    pub result: AnalysisResult,
+    /// What the call used.
+    pub usage: Usage,
+    /// `host.log` messages kept within the budget.
+    pub logs: Vec<LogRecord>,
+    /// Guest stdout kept within the budget.
+    pub stdout: String,
+    /// Guest stderr kept within the budget.
+    pub stderr: String,
+}
+
+/// The error a call's epoch callback raises when its deadline has passed.
+#[derive(Debug, thiserror::Error)]
+#[error("deadline exceeded")]
+struct DeadlineExceeded;
+
+struct Live {
+    store: Store<StoreState>,
+    bindings: Analyzer,
+}
+
+/// A handle that owns at most one live instance of a plugin.
+///
+/// Calls reuse the instance; a call that traps (or breaks a limit) drops it, and the next call
+/// creates a fresh one, so one failure never poisons later calls.
+pub struct PluginInstance {
+    plugin: Plugin,
+    live: Option<Live>,
+    last_usage: Usage,
+}
+
+impl PluginInstance {
+    pub(crate) fn new(plugin: Plugin) -> Self {
+        PluginInstance { plugin, live: None, last_usage: Usage::default() }
+    }
+
+    /// The plugin this instance runs.
+    pub fn plugin(&self) -> &Plugin {
+        &self.plugin
+    }
+
+    /// Whether a live instance exists (false before the first call and after a trap).
+    pub fn is_live(&self) -> bool {
+        self.live.is_some()
+    }
+
+    /// What the last call used, whether it succeeded or not.
+    pub fn last_usage(&self) -> &Usage {
+        &self.last_usage
+    }
+
+    /// Runs `analyze-graph` on `graph`'s nodes, serving `graph`'s edges through `host.edges()`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Timeout`], [`Error::FuelExhausted`], [`Error::MemoryLimit`],
+    /// [`Error::StackOverflow`] or [`Error::Trap`] if the guest was stopped (the instance is
+    /// then dropped), [`Error::OutputLimit`] if its result is too large.
+    pub async fn analyze(&mut self, graph: &Graph) -> Result<Analysis> {
+        let started = Instant::now();
+        let plugin = self.plugin.clone();
+        let limits = &plugin.inner().limits;
+        let fresh = self.live.is_none();
+        let live = match &mut self.live {
+            Some(live) => live,
+            slot @ None => match instantiate(&plugin, started).await {
+                Ok(live) => slot.insert(live),
+                Err(error) => {
+                    self.last_usage =
+                        Usage { wall_time: started.elapsed(), fresh_instance: true, ..Usage::default() };
+                    return Err(error);
+                }
+            },
+        };
+        arm(&mut live.store, started, limits);
+        live.store.data_mut().edges = graph.shared_edges();
+        let outcome = call(live, graph.nodes(), limits).await;
+        live.store.data_mut().edges = Arc::new([]);
+
+        let (usage, logs, stdout, stderr) = measure(&mut live.store, started, limits.fuel, fresh);
+        self.last_usage = usage.clone();
+        match outcome {
+            Ok(result) => Ok(Analysis { result, usage, logs, stdout, stderr }),
+            // Too much output breaks no invariant of the instance: keep it.
+            Err(CallFailure::Output(error)) => Err(error),
+            Err(CallFailure::Guest(error)) => {
+                self.live = None;
+                Err(classify(error, &plugin, &stderr))
+            }
+        }
+    }
+}
+
+/// How a call went wrong: inside the guest (a trap or a limit, and the instance is dropped), or
+/// in what it returned (too much output breaks no invariant of the instance, which is kept).
+enum CallFailure {
+    Guest(wasmtime::Error),
+    Output(Error),
+}
+
+/// Calls `analyze-graph`, then applies the exact output limits.
+async fn call(live: &mut Live, nodes: &[GraphNode], limits: &Limits) -> Result<AnalysisResult, CallFailure> {
+    let result = live
+        .bindings
+        .parseltongue_plugin_parseltongue_plugin()
+        .call_analyze_graph(&mut live.store, nodes)
+        .await
+        .map_err(CallFailure::Guest)?;
+    output::check(&result, limits).map_err(CallFailure::Output)?;
+    Ok(result)
+}
+
+/// A new store and instance, under the plugin's limits from the first instruction on. A free
+/// function, so the caller's future never holds a `&PluginInstance` (a `Store` is not `Sync`).
+async fn instantiate(plugin: &Plugin, started: Instant) -> Result<Live> {
+    let inner = plugin.inner();
+    let state = StoreState::new(inner.name.clone(), &inner.limits, inner.config.clone());
+    let mut store = Store::new(&inner.engine, state);
+    store.limiter(|s| &mut s.limiter);
+    store.set_hostcall_fuel(output::fuel_for(&inner.limits));
+    store.epoch_deadline_callback(|ctx| {
+        if Instant::now() >= ctx.data().deadline {
+            Err(wasmtime::Error::new(DeadlineExceeded))
+        } else {
+            Ok(UpdateDeadline::Yield(1))
+        }
+    });
+    arm(&mut store, started, &inner.limits);
+    match inner.pre.instantiate_async(&mut store).await {
+        Ok(bindings) => Ok(Live { store, bindings }),
+        Err(e) => {
+            let stderr = store.data().stderr.drain().text;
+            Err(classify(e, plugin, &stderr))
+        }
+    }
+}
+
+/// Sets the call's deadline, fuel and counters.
+fn arm(store: &mut Store<StoreState>, started: Instant, limits: &Limits) {
+    let state = store.data_mut();
+    state.deadline = started + limits.timeout;
+    state.host_calls = 0;
+    state.limiter.reset_peak();
+    store.set_epoch_deadline(1);
+    if let Some(fuel) = limits.fuel {
+        // Only fails when fuel is not enabled, and the engine profile enables it whenever set.
+        let _ = store.set_fuel(fuel);
+    }
+}
+
+/// Collects the call's usage and drains what the guest said.
+fn measure(
+    store: &mut Store<StoreState>,
+    started: Instant,
+    fuel: Option<u64>,
+    fresh: bool,
+) -> (Usage, Vec<LogRecord>, String, String) {
+    let fuel_consumed = fuel.map(|f| f.saturating_sub(store.get_fuel().unwrap_or(0)));
+    let state = store.data_mut();
+    let logs = state.logs.drain();
+    let stdout = state.stdout.drain();
+    let stderr = state.stderr.drain();
+    for line in stdout.text.lines() {
+        tracing::debug!(target: "ptplugin::guest", plugin = &*state.plugin, stream = "stdout", "{line}");
+    }
+    for line in stderr.text.lines() {
+        tracing::debug!(target: "ptplugin::guest", plugin = &*state.plugin, stream = "stderr", "{line}");
+    }
+    let usage = Usage {
+        wall_time: started.elapsed(),
+        fuel_consumed,
+        peak_memory_bytes: state.limiter.peak(),
+        host_calls: state.host_calls,
+        log_bytes: logs.kept_bytes,
+        log_bytes_dropped: logs.dropped_bytes,
+        log_messages_dropped: logs.dropped_messages,
+        stdio_bytes_dropped: stdout.dropped + stderr.dropped,
+        fresh_instance: fresh,
+    };
+    (usage, logs.records, stdout.text, stderr.text)
+}
+
+/// Maps whatever stopped the guest to the error kind the user sees.
+fn classify(error: wasmtime::Error, plugin: &Plugin, stderr: &str) -> Error {
+    let limits = plugin.limits();
+    let find = |error: &wasmtime::Error| -> Option<Error> {
+        for cause in error.chain() {
+            if cause.downcast_ref::<DeadlineExceeded>().is_some() {
+                return Some(Error::Timeout { limit: limits.timeout });
+            }
+            if let Some(LimitExceeded(what)) = cause.downcast_ref::<LimitExceeded>() {
+                return Some(Error::MemoryLimit { what: what.clone() });
+            }
+            match cause.downcast_ref::<Trap>() {
+                Some(Trap::StackOverflow) => {
+                    return Some(Error::StackOverflow { limit: limits.max_wasm_stack });
+                }
+                Some(Trap::OutOfFuel) => {
+                    return Some(Error::FuelExhausted { fuel: limits.fuel.unwrap_or(0) });
+                }
+                Some(Trap::Interrupt) => {
+                    return Some(Error::Timeout { limit: limits.timeout });
+                }
+                _ => {}
+            }
+        }
+        None
+    };
+    if let Some(classified) = find(&error) {
+        return classified;
+    }
+    if error.chain().any(|c| c.to_string().contains(output::HOSTCALL_FUEL_EXHAUSTED)) {
+        return Error::OutputLimit {
+            message: format!(
+                "the plugin tried to pass more than {} bytes to the host in one go",
+                output::fuel_for(limits)
+            ),
+        };
+    }
+    let mut message = match error.downcast_ref::<Trap>() {
+        Some(trap) => trap.to_string(),
+        None => error.chain().map(|c| c.to_string()).collect::<Vec<_>>().join(": "),
+    };
+    let explanation = guest_explanation(stderr);
+    if !explanation.is_empty() {
+        message.push_str(" — the guest said: ");
+        message.push_str(&explanation);
+    }
+    Error::Trap { message }
+}
+
+/// The useful tail of a guest's stderr (a Rust panic message), at most a few lines.
+fn guest_explanation(stderr: &str) -> String {
+    const MAX_LINES: usize = 4;
+    const MAX_BYTES: usize = 1024;
+    let lines: Vec<&str> = stderr
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("note: run with `RUST_BACKTRACE"))
+        .collect();
+    let tail = lines[lines.len().saturating_sub(MAX_LINES)..].join(" / ");
+    if tail.len() <= MAX_BYTES {
+        return tail;
+    }
+    let cut = (0..=MAX_BYTES).rev().find(|&i| tail.is_char_boundary(i)).unwrap_or(0);
+    format!("{}…", &tail[..cut])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guest_explanation_keeps_the_panic_message() {
+        let stderr = "\nthread '<unnamed>' panicked at src/lib.rs:14:9:\nboom\nnote: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\n";
+        assert_eq!(guest_explanation(stderr), "thread '<unnamed>' panicked at src/lib.rs:14:9: / boom");
+        assert_eq!(guest_explanation(""), "");
+        assert!(guest_explanation(&"é".repeat(2000)).len() <= 1024 + '…'.len_utf8());
+    }
+}

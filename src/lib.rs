@@ -1,0 +1,56 @@
+//! Run community-written [Parseltongue] analysis plugins — WebAssembly components — safely.
+//!
+//! A plugin implements the `parseltongue:plugin/analyzer` world (`wit/plugin.wit`): it exports
+//! `analyze-graph(nodes) -> analysis-result` and may call the host's `log`, `edges` and
+//! `config`. The [`Sandbox`] compiles plugins (once, thanks to a compile cache), and runs each
+//! call under per-plugin [`Limits`] — memory, wall-clock time, optional fuel, wasm stack, output
+//! size — with a deny-by-default WASI: no files, no network, no environment. Whatever a plugin
+//! does, the host gets a typed [`Error`] back, never a crash.
+//!
+//! ```no_run
+//! # async fn demo() -> parseltongue_plugins::Result<()> {
+//! use parseltongue_plugins::{Graph, Limits, PluginOptions, Sandbox};
+//! use std::time::Duration;
+//!
+//! let sandbox = Sandbox::new()?;
+//! let limits = Limits { timeout: Duration::from_millis(250), ..Limits::default() };
+//! let plugin = sandbox.load_file("cycle_finder.wasm", PluginOptions::new().limits(limits))?;
+//! let analysis = plugin.analyze(&Graph::from_path("graph.json")?).await?;
+//! for finding in &analysis.result.findings {
+//!     println!("{finding}");
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! [Parseltongue]: https://github.com/that-in-rust/parseltongue
+
+#![warn(missing_docs)]
+
+mod bindings;
+#[cfg(feature = "bundled-plugins")]
+pub mod bundled;
+mod cache;
+mod capture;
+mod contract;
+mod engine;
+mod error;
+mod graph;
+mod instance;
+mod limits;
+mod output;
+mod plugin;
+mod sandbox;
+mod state;
+pub mod wasi;
+
+pub use bindings::{AnalysisResult, CONTRACT_VERSION, GraphEdge, GraphNode, Level, WORLD};
+pub use cache::{CacheStatus, CompileCache, sha256};
+pub use capture::LogRecord;
+pub use contract::Surface;
+pub use engine::EPOCH_TICK;
+pub use error::{Error, ErrorKind, Result};
+pub use graph::Graph;
+pub use instance::{Analysis, PluginInstance, Usage};
+pub use limits::{InvalidLimit, KIB, Limits, MIB};
+pub use plugin::{LoadReport, Plugin, PluginOptions};
+pub use sandbox::{Inspection, Sandbox, SandboxBuilder};

@@ -1,0 +1,279 @@
+//! Per-plugin resource limits, and the [`ResourceLimiter`] that makes the engine enforce them.
+
+use std::time::Duration;
+
+use wasmtime::ResourceLimiter;
+
+/// One mebibyte, for readable limits.
+pub const MIB: u64 = 1024 * 1024;
+/// One kibibyte, for readable limits.
+pub const KIB: usize = 1024;
+
+/// Everything a single plugin may use, per call or per instance.
+///
+/// Every limit is enforced by the host or the engine, never by trusting the guest.
+/// Start from [`Limits::default`] and change what you need
+/// (`Limits { timeout: Duration::from_millis(250), ..Limits::default() }`); [`Limits::validate`]
+/// rejects values that would make a plugin unusable.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Limits {
+    /// Total linear memory of all the instance's memories, in bytes. By default 64 MiB.
+    pub memory_bytes: u64,
+    /// Wall-clock time per call (epoch deadline), including instantiation. By default 1 s.
+    pub timeout: Duration,
+    /// Fuel per call (roughly one unit per wasm instruction), when metering is wanted.
+    /// Metering slows tight loops, so by default it is off (`None`) and `timeout` alone applies.
+    pub fuel: Option<u64>,
+    /// Wasm stack size in bytes. By default 512 KiB.
+    pub max_wasm_stack: usize,
+    /// Total bytes of all strings in one result. By default 1 MiB.
+    pub max_result_bytes: usize,
+    /// Entries in each of `findings` and `recommendations`. By default 10,000.
+    pub max_findings: usize,
+    /// Bytes of any one string in a result. By default 64 KiB.
+    pub max_string_bytes: usize,
+    /// Core instances per component instance. By default 64.
+    pub max_instances: usize,
+    /// Tables per component instance. By default 64.
+    pub max_tables: usize,
+    /// Linear memories per component instance. By default 16.
+    pub max_memories: usize,
+    /// Elements of any one table. By default 1,000,000.
+    pub max_table_elements: usize,
+    /// Bytes of `host.log` messages kept per call; the rest is counted and dropped. By default 64 KiB.
+    pub max_log_bytes: usize,
+    /// Bytes of one `host.log` message; longer ones are cut. By default 4 KiB.
+    pub max_log_message_bytes: usize,
+    /// Bytes of guest stdout and of guest stderr kept per call. By default 64 KiB each.
+    pub max_stdio_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            memory_bytes: 64 * MIB,
+            timeout: Duration::from_secs(1),
+            fuel: None,
+            max_wasm_stack: 512 * KIB,
+            max_result_bytes: 1024 * KIB,
+            max_findings: 10_000,
+            max_string_bytes: 64 * KIB,
+            max_instances: 64,
+            max_tables: 64,
+            max_memories: 16,
+            max_table_elements: 1_000_000,
+            max_log_bytes: 64 * KIB,
+            max_log_message_bytes: 4 * KIB,
+            max_stdio_bytes: 64 * KIB,
+        }
+    }
+}
+
+/// A limit value that cannot work.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("limit `{name}` {problem}")]
+pub struct InvalidLimit {
+    /// The field name.
+    pub name: &'static str,
+    /// What is wrong with its value.
+    pub problem: String,
+}
+
+impl Limits {
+    /// Smallest memory limit accepted: one wasm page is 64 KiB and real plugins need a few.
+    pub const MIN_MEMORY_BYTES: u64 = MIB;
+    /// Smallest wasm stack accepted.
+    pub const MIN_WASM_STACK: usize = 16 * KIB;
+    /// Largest wasm stack accepted (the host runs each call on a fiber of this size plus 1 MiB).
+    pub const MAX_WASM_STACK: usize = 64 * 1024 * KIB;
+
+    /// Checks that every limit leaves a plugin room to run at all.
+    pub fn validate(&self) -> Result<(), InvalidLimit> {
+        let bad = |name, problem: String| Err(InvalidLimit { name, problem });
+        if self.memory_bytes < Self::MIN_MEMORY_BYTES {
+            return bad("memory_bytes", format!("must be at least {} bytes", Self::MIN_MEMORY_BYTES));
+        }
+        if self.timeout.is_zero() {
+            return bad("timeout", "must be longer than zero".into());
+        }
+        if self.fuel == Some(0) {
+            return bad("fuel", "must be more than zero when set".into());
+        }
+        if !(Self::MIN_WASM_STACK..=Self::MAX_WASM_STACK).contains(&self.max_wasm_stack) {
+            return bad(
+                "max_wasm_stack",
+                format!("must be between {} and {} bytes", Self::MIN_WASM_STACK, Self::MAX_WASM_STACK),
+            );
+        }
+        for (name, value) in [
+            ("max_result_bytes", self.max_result_bytes),
+            ("max_findings", self.max_findings),
+            ("max_string_bytes", self.max_string_bytes),
+            ("max_instances", self.max_instances),
+            ("max_tables", self.max_tables),
+            ("max_memories", self.max_memories),
+        ] {
+            if value == 0 {
+                return bad(name, "must be more than zero".into());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Why the limiter refused a request; turned into [`crate::Error::MemoryLimit`] by the caller.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub(crate) struct LimitExceeded(pub(crate) String);
+
+/// Enforces [`Limits`] inside one store and remembers the peak of linear memory.
+///
+/// Refusals are returned as errors (which trap the guest) rather than as a failed `memory.grow`,
+/// so the host learns precisely which limit was hit instead of seeing a guest abort.
+#[derive(Debug)]
+pub(crate) struct Limiter {
+    memory_limit: u64,
+    table_elements: usize,
+    instances: usize,
+    tables: usize,
+    memories: usize,
+    /// Current total of all linear memories, in bytes.
+    memory_now: u64,
+    /// Highest `memory_now` since the last [`Limiter::reset_peak`].
+    peak: u64,
+    /// The growth most recently allowed, undone if the engine then fails to grow.
+    last_growth: u64,
+}
+
+impl Limiter {
+    pub(crate) fn new(limits: &Limits) -> Self {
+        Limiter {
+            memory_limit: limits.memory_bytes,
+            table_elements: limits.max_table_elements,
+            instances: limits.max_instances,
+            tables: limits.max_tables,
+            memories: limits.max_memories,
+            memory_now: 0,
+            peak: 0,
+            last_growth: 0,
+        }
+    }
+
+    /// Starts a new measuring period at the current size.
+    pub(crate) fn reset_peak(&mut self) {
+        self.peak = self.memory_now;
+    }
+
+    /// The highest total linear memory since [`Limiter::reset_peak`].
+    pub(crate) fn peak(&self) -> u64 {
+        self.peak
+    }
+}
+
+impl ResourceLimiter for Limiter {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        let growth = desired.saturating_sub(current) as u64;
+        let total = self.memory_now.saturating_add(growth);
+        if total > self.memory_limit {
+            return Err(wasmtime::Error::new(LimitExceeded(format!(
+                "tried to grow its memory to {} MiB, over its limit of {} MiB",
+                total.div_ceil(MIB),
+                self.memory_limit / MIB
+            ))));
+        }
+        self.memory_now = total;
+        self.last_growth = growth;
+        self.peak = self.peak.max(total);
+        Ok(true)
+    }
+
+    fn memory_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
+        // The engine refused a growth we had allowed (e.g. past the memory's own maximum):
+        // undo the accounting and let `memory.grow` return -1 to the guest as the spec says.
+        tracing::debug!("memory growth failed inside the engine: {error}");
+        self.memory_now = self.memory_now.saturating_sub(std::mem::take(&mut self.last_growth));
+        Ok(())
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.table_elements {
+            return Err(wasmtime::Error::new(LimitExceeded(format!(
+                "tried to grow a table to {desired} elements, over its limit of {}",
+                self.table_elements
+            ))));
+        }
+        Ok(true)
+    }
+
+    fn instances(&self) -> usize {
+        self.instances
+    }
+
+    fn tables(&self) -> usize {
+        self.tables
+    }
+
+    fn memories(&self) -> usize {
+        self.memories
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_as_documented() {
+        let l = Limits::default();
+        l.validate().unwrap();
+        assert_eq!(l.memory_bytes, 64 * MIB);
+        assert_eq!(l.timeout, Duration::from_secs(1));
+        assert_eq!(l.max_wasm_stack, 512 * KIB);
+        assert_eq!(l.max_result_bytes, 1024 * KIB);
+        assert_eq!(l.max_findings, 10_000);
+    }
+
+    #[test]
+    fn unusable_limits_are_refused_by_name() {
+        let refused = |l: Limits| l.validate().unwrap_err().name;
+        let d = Limits::default;
+        assert_eq!(refused(Limits { memory_bytes: 1000, ..d() }), "memory_bytes");
+        assert_eq!(refused(Limits { timeout: Duration::ZERO, ..d() }), "timeout");
+        assert_eq!(refused(Limits { fuel: Some(0), ..d() }), "fuel");
+        assert_eq!(refused(Limits { max_wasm_stack: 1, ..d() }), "max_wasm_stack");
+        assert_eq!(refused(Limits { max_findings: 0, ..d() }), "max_findings");
+    }
+
+    #[test]
+    fn limiter_counts_all_memories_together_and_tracks_the_peak() {
+        let l = Limits { memory_bytes: 4 * MIB, ..Limits::default() };
+        let mut limiter = Limiter::new(&l);
+        let mib = MIB as usize;
+        assert!(limiter.memory_growing(0, 2 * mib, None).unwrap());
+        assert!(limiter.memory_growing(0, mib, None).unwrap());
+        assert_eq!(limiter.peak(), 3 * MIB);
+        let err = limiter.memory_growing(2 * mib, 4 * mib, None).unwrap_err();
+        assert!(err.downcast_ref::<LimitExceeded>().is_some(), "{err}");
+        assert_eq!(limiter.peak(), 3 * MIB, "a refused growth is not counted");
+        limiter.reset_peak();
+        assert_eq!(limiter.peak(), 3 * MIB);
+    }
+
+    #[test]
+    fn limiter_refuses_oversized_tables() {
+        let l = Limits { max_table_elements: 10, ..Limits::default() };
+        let mut limiter = Limiter::new(&l);
+        assert!(limiter.table_growing(0, 10, None).unwrap());
+        assert!(limiter.table_growing(10, 11, None).is_err());
+    }
+}

@@ -1,0 +1,237 @@
+//! A loaded plugin: compiled (or taken from the cache), checked against the contract, linked once
+//! into an [`InstancePre`](wasmtime::component::InstancePre) so that every instance after the
+//! first costs microseconds.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use wasmtime::Engine;
+use wasmtime::component::{Component, Linker};
+
+use crate::bindings::AnalyzerPre;
+use crate::cache::{self, CacheStatus, CompileCache};
+use crate::contract::Surface;
+use crate::engine::EngineSlot;
+use crate::error::{Error, Result};
+use crate::graph::Graph;
+use crate::instance::{Analysis, PluginInstance};
+use crate::limits::Limits;
+use crate::state::StoreState;
+
+/// How a plugin is to be run: its limits and the values `host.config` serves it.
+#[derive(Debug, Clone, Default)]
+pub struct PluginOptions {
+    pub(crate) limits: Limits,
+    pub(crate) config: BTreeMap<String, String>,
+}
+
+impl PluginOptions {
+    /// Default limits, no config.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Replaces the limits.
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Adds one value for `host.config(key)`.
+    pub fn config(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.config.insert(key.into(), value.into());
+        self
+    }
+}
+
+/// How a load went: whether the cache helped, and how long it took.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct LoadReport {
+    /// What the compile cache did.
+    pub cache: CacheStatus,
+    /// Reading, compiling or deserializing, checking and linking, all together.
+    #[serde(rename = "load_time_ms", serialize_with = "crate::instance::as_millis")]
+    pub load_time: Duration,
+    /// Set when some WASI imports are newer than this host's and were linked as functions that
+    /// trap if called; the plugin still loads and runs as long as it does not call them.
+    pub stubbed_imports: Option<String>,
+}
+
+/// A plugin ready to run; cheap to clone and safe to share between threads.
+#[derive(Clone)]
+pub struct Plugin {
+    inner: Arc<PluginInner>,
+}
+
+pub(crate) struct PluginInner {
+    pub(crate) name: Arc<str>,
+    pub(crate) sha256: [u8; 32],
+    pub(crate) size: usize,
+    pub(crate) limits: Limits,
+    pub(crate) config: Arc<BTreeMap<String, String>>,
+    pub(crate) engine: Engine,
+    pub(crate) pre: AnalyzerPre<StoreState>,
+    pub(crate) surface: Surface,
+    pub(crate) load: LoadReport,
+}
+
+impl std::fmt::Debug for Plugin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Plugin")
+            .field("name", &self.inner.name)
+            .field("sha256", &hex::encode(self.inner.sha256))
+            .field("limits", &self.inner.limits)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Refuses bytes that are not a component before the compiler sees them, with a useful reason.
+pub(crate) fn check_header(bytes: &[u8]) -> Result<()> {
+    if wasmparser::Parser::is_component(bytes) {
+        return Ok(());
+    }
+    let message = if wasmparser::Parser::is_core_wasm(bytes) {
+        "this is a core WebAssembly module, not a component; build for wasm32-wasip2 or wrap it \
+         with `wasm-tools component new`"
+            .to_string()
+    } else if bytes.len() < 8 {
+        format!("{} bytes is too short to be WebAssembly", bytes.len())
+    } else {
+        "no WebAssembly header (expected the bytes \\0asm)".to_string()
+    };
+    Err(Error::InvalidComponent { message })
+}
+
+/// Compiles (or deserializes) `bytes` on `slot`'s engine. Shared by loading and inspecting.
+pub(crate) fn compile(
+    slot: &EngineSlot,
+    cache: Option<&CompileCache>,
+    bytes: &[u8],
+    sha: &[u8; 32],
+) -> Result<(Component, CacheStatus)> {
+    check_header(bytes)?;
+    match cache {
+        Some(cache) => cache.load_or_compile(&slot.engine, bytes, sha),
+        None => Ok((cache::compile(&slot.engine, bytes)?, CacheStatus::Disabled)),
+    }
+}
+
+/// Links `component` against the host, stubbing WASI imports this host lacks (newer 0.2.x
+/// functions, unprovided interfaces) as trapping functions so the plugin still loads.
+pub(crate) fn link(
+    linker: &Linker<StoreState>,
+    component: &Component,
+) -> Result<(AnalyzerPre<StoreState>, Option<String>)> {
+    let incompatible = |e: wasmtime::Error| Error::Incompatible { message: format!("{e:#}") };
+    let (pre, stubbed) = match linker.instantiate_pre(component) {
+        Ok(pre) => (pre, None),
+        Err(first) => {
+            let mut lenient = linker.clone();
+            lenient
+                .define_unknown_imports_as_traps(component)
+                .map_err(|_| incompatible(first.clone_message()))?;
+            let pre = lenient.instantiate_pre(component).map_err(|_| incompatible(first.clone_message()))?;
+            (pre, Some(format!("{first:#}")))
+        }
+    };
+    let pre = AnalyzerPre::new(pre).map_err(incompatible)?;
+    Ok((pre, stubbed))
+}
+
+/// Keeps the message of an error whose original is consumed elsewhere.
+trait CloneMessage {
+    fn clone_message(&self) -> wasmtime::Error;
+}
+
+impl CloneMessage for wasmtime::Error {
+    fn clone_message(&self) -> wasmtime::Error {
+        wasmtime::Error::msg(format!("{self:#}"))
+    }
+}
+
+impl Plugin {
+    pub(crate) fn load(
+        slot: &EngineSlot,
+        cache: Option<&CompileCache>,
+        name: &str,
+        bytes: &[u8],
+        options: PluginOptions,
+    ) -> Result<Plugin> {
+        let started = Instant::now();
+        let sha256 = cache::sha256(bytes);
+        let (component, cache_status) = compile(slot, cache, bytes, &sha256)?;
+        let surface = Surface::of(&component, &slot.engine);
+        surface.check()?;
+        let (pre, stubbed_imports) = link(&slot.linker, &component)?;
+        if let Some(why) = &stubbed_imports {
+            tracing::warn!(
+                plugin = name,
+                "some WASI imports are not provided and will trap if called: {why}"
+            );
+        }
+        let load = LoadReport { cache: cache_status, load_time: started.elapsed(), stubbed_imports };
+        tracing::debug!(plugin = name, ?load, "plugin loaded");
+        Ok(Plugin {
+            inner: Arc::new(PluginInner {
+                name: name.into(),
+                sha256,
+                size: bytes.len(),
+                limits: options.limits,
+                config: Arc::new(options.config),
+                engine: slot.engine.clone(),
+                pre,
+                surface,
+                load,
+            }),
+        })
+    }
+
+    /// The name the plugin was loaded under.
+    pub fn name(&self) -> &str {
+        &self.inner.name
+    }
+
+    /// SHA-256 of the component bytes.
+    pub fn sha256(&self) -> [u8; 32] {
+        self.inner.sha256
+    }
+
+    /// Size of the component in bytes.
+    pub fn size(&self) -> usize {
+        self.inner.size
+    }
+
+    /// The limits every instance of this plugin runs under.
+    pub fn limits(&self) -> &Limits {
+        &self.inner.limits
+    }
+
+    /// What the component imports and exports.
+    pub fn surface(&self) -> &Surface {
+        &self.inner.surface
+    }
+
+    /// How the load went.
+    pub fn load_report(&self) -> &LoadReport {
+        &self.inner.load
+    }
+
+    /// A new instance handle; it instantiates on its first call and again after any trap.
+    pub fn instance(&self) -> PluginInstance {
+        PluginInstance::new(self.clone())
+    }
+
+    /// Runs one analysis on a fresh instance, which is dropped afterwards.
+    ///
+    /// # Errors
+    ///
+    /// Any [`Error`] a call can end in: a limit, a trap, an output limit.
+    pub async fn analyze(&self, graph: &Graph) -> Result<Analysis> {
+        self.instance().analyze(graph).await
+    }
+
+    pub(crate) fn inner(&self) -> &PluginInner {
+        &self.inner
+    }
+}

@@ -1,0 +1,317 @@
+//! `ptplugin` as a user runs it: exit codes, JSON shapes, text output, the demo.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+use parseltongue_plugins::{Limits, bundled};
+use serde_json::Value;
+
+/// A compile cache shared by every CLI run of this test binary.
+fn cache_dir() -> &'static Path {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    DIR.get_or_init(|| tempfile::tempdir().unwrap()).path()
+}
+
+fn ptplugin(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ptplugin"))
+        .args(args)
+        .arg("--cache-dir")
+        .arg(cache_dir())
+        .env_remove("PTPLUGIN_LOG")
+        .output()
+        .expect("ptplugin runs")
+}
+
+fn json(output: &Output) -> Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&output.stdout),
+            stderr(output)
+        )
+    })
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn sample() -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/sample-graph.json").display().to_string()
+}
+
+fn temp_file(name: &str, contents: &[u8]) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    std::fs::write(&path, contents).unwrap();
+    (dir, path)
+}
+
+#[test]
+fn run_prints_the_result_usage_and_limits_as_json() {
+    let out =
+        ptplugin(&["run", "--plugin", "bundled:cycle-finder", "--graph", &sample(), "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v = json(&out);
+    assert_eq!(v["findings"].as_array().unwrap().len(), 3, "{v}");
+    assert_eq!(v["confidence"], 1.0);
+    assert_eq!(v["recommendations"].as_array().unwrap().len(), 1);
+    assert!(v["usage"]["wall_time_ms"].as_f64().unwrap() > 0.0);
+    assert!(v["usage"]["peak_memory_bytes"].as_u64().unwrap() > 0);
+    assert!(v["usage"].get("fuel_consumed").is_none(), "not metered by default");
+    assert_eq!(v["plugin"]["name"], "cycle-finder");
+    // The CLI's default flags are the library's default limits.
+    assert_eq!(v["limits"], serde_json::to_value(Limits::default()).unwrap());
+}
+
+#[test]
+fn run_prints_readable_text_by_default() {
+    let out = ptplugin(&["run", "--plugin", "bundled:node-census", "--graph", &sample()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.starts_with("node-census: 4 findings, confidence 1.00\n"), "{text}");
+    assert!(text.contains("  - fn: 23 of 32 nodes (71.9%)"), "{text}");
+    assert!(text.contains("recommendations:\n  - `fn` makes up 71.9%"), "{text}");
+    assert!(text.contains("usage: "), "{text}");
+    // The plugin's own log line reaches stderr, attributed to it.
+    assert!(stderr(&out).contains("counted 32 nodes of 4 types"), "{}", stderr(&out));
+}
+
+#[test]
+fn run_takes_a_component_file_and_config_values() {
+    let file = Path::new(bundled::GUEST_DIR).join("node_census.wasm").display().to_string();
+    let run = |threshold: &str| {
+        let out = ptplugin(&[
+            "run",
+            "--plugin",
+            &file,
+            "--graph",
+            &sample(),
+            "--config",
+            &format!("threshold={threshold}"),
+            "--format",
+            "json",
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        json(&out)["recommendations"].as_array().unwrap().len()
+    };
+    assert_eq!(run("0.9"), 0);
+    assert_eq!(run("0.5"), 1);
+}
+
+#[test]
+fn a_fault_exits_1_with_its_kind_and_usage() {
+    let out = ptplugin(&[
+        "run",
+        "--plugin",
+        "bundled:fault-loop",
+        "--graph",
+        &sample(),
+        "--timeout-ms",
+        "100",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let v = json(&out);
+    assert_eq!(v["error"]["kind"], "timeout");
+    assert_eq!(v["error"]["message"], "the plugin ran past its time limit of 100 ms");
+    assert!(v["usage"]["wall_time_ms"].as_f64().unwrap() >= 100.0, "{v}");
+
+    let out = ptplugin(&[
+        "run",
+        "--plugin",
+        "bundled:fault-loop",
+        "--graph",
+        &sample(),
+        "--fuel",
+        "1000000",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let v = json(&out);
+    assert_eq!(v["error"]["kind"], "fuel-exhausted");
+    assert_eq!(v["usage"]["fuel_consumed"], 1_000_000);
+
+    let out = ptplugin(&[
+        "run",
+        "--plugin",
+        "bundled:fault-memory-bomb",
+        "--graph",
+        &sample(),
+        "--memory-mb",
+        "4",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(json(&out)["error"]["kind"], "memory-limit");
+}
+
+#[test]
+fn a_fault_in_text_mode_goes_to_stderr() {
+    let out = ptplugin(&["run", "--plugin", "bundled:fault-deep-recursion", "--graph", &sample()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).is_empty());
+    assert!(
+        stderr(&out).contains("error[stack-overflow]: the plugin overflowed its wasm stack"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_bad_graph_exits_2_with_line_and_column() {
+    let (_dir, graph) = temp_file("g.json", b"{\n  \"nodes\": [\n    {\"id\": 1}\n  ]\n}");
+    let out = ptplugin(&[
+        "run",
+        "--plugin",
+        "bundled:node-census",
+        "--graph",
+        graph.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let v = json(&out);
+    assert_eq!(v["error"]["kind"], "invalid-graph");
+    assert_eq!(v["error"]["line"], 3);
+    assert!(v["error"]["message"].as_str().unwrap().contains("nodes[0].id: invalid type: integer"), "{v}");
+
+    let out = ptplugin(&[
+        "run",
+        "--plugin",
+        "bundled:node-census",
+        "--graph",
+        "/nonexistent/g.json",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let v = json(&out);
+    assert_eq!(v["error"]["kind"], "io");
+    assert!(v["error"]["message"].as_str().unwrap().contains("/nonexistent/g.json"), "{v}");
+}
+
+#[test]
+fn a_file_that_is_not_a_component_exits_1() {
+    let (_dir, plugin) = temp_file("p.wasm", b"hello");
+    let out =
+        ptplugin(&["run", "--plugin", plugin.to_str().unwrap(), "--graph", &sample(), "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(json(&out)["error"]["kind"], "invalid-component");
+}
+
+#[test]
+fn bad_usage_exits_2() {
+    let out =
+        ptplugin(&["run", "--plugin", "bundled:node-census", "--graph", &sample(), "--config", "novalue"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("expected KEY=VALUE"), "{}", stderr(&out));
+    let out =
+        ptplugin(&["run", "--plugin", "bundled:node-census", "--graph", &sample(), "--timeout-ms", "0"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = ptplugin(&["run", "--plugin", "bundled:no-such-plugin", "--graph", &sample()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("no bundled plugin `no-such-plugin` (bundled: node-census, cycle-finder"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn the_cache_is_used_on_the_second_run_and_can_be_turned_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |extra: &[&str]| {
+        let graph = sample();
+        let mut args = vec!["run", "--plugin", "bundled:node-census", "--graph", &graph, "--format", "json"];
+        args.extend_from_slice(extra);
+        let out = Command::new(env!("CARGO_BIN_EXE_ptplugin")).args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        json(&out)["plugin"]["load"]["cache"]["status"].as_str().unwrap().to_string()
+    };
+    let cache = dir.path().join("c").display().to_string();
+    assert_eq!(run(&["--cache-dir", &cache]), "miss");
+    assert_eq!(run(&["--cache-dir", &cache]), "hit");
+    assert_eq!(run(&["--no-cache"]), "disabled");
+}
+
+#[test]
+fn inspect_describes_a_plugin() {
+    let out = ptplugin(&["inspect", "bundled:cycle-finder", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v = json(&out);
+    assert_eq!(v["satisfies_contract"], true);
+    assert_eq!(v["world"], "parseltongue:plugin/analyzer@0.1.0");
+    assert_eq!(v["exports"][0], "parseltongue:plugin/parseltongue-plugin@0.1.0");
+    assert_eq!(v["host_imports"][0], "parseltongue:plugin/host@0.1.0");
+    let wasi: Vec<&str> = v["wasi_imports"].as_array().unwrap().iter().map(|i| i.as_str().unwrap()).collect();
+    assert!(wasi.iter().any(|i| i.starts_with("wasi:cli/environment@0.2.")), "{wasi:?}");
+    assert_eq!(v["wasi_policy"][wasi[0]].as_str().map(|s| !s.is_empty()), Some(true));
+    let wasm = bundled::get("cycle-finder").unwrap().wasm;
+    assert_eq!(v["size"], wasm.len());
+    let sha: String = parseltongue_plugins::sha256(wasm).iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(v["sha256"], sha);
+
+    let text = stdout(&ptplugin(&["inspect", "bundled:cycle-finder"]));
+    assert!(text.contains("world:    parseltongue:plugin/analyzer@0.1.0 (satisfies the contract)"), "{text}");
+    assert!(text.contains("denied") || text.contains("empty: no variables"), "{text}");
+}
+
+#[test]
+fn inspect_exits_1_for_what_is_not_a_plugin() {
+    let command = wat::parse_str(
+        r#"(component
+             (core module $m (func (export "run") (result i32) i32.const 0))
+             (core instance $i (instantiate $m))
+             (func $run (result (result)) (canon lift (core func $i "run")))
+             (instance $inst (export "run" (func $run)))
+             (export "wasi:cli/run@0.2.0" (instance $inst)))"#,
+    )
+    .unwrap();
+    let (_dir, file) = temp_file("command.wasm", &command);
+    let out = ptplugin(&["inspect", file.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let v = json(&out);
+    assert_eq!(v["satisfies_contract"], false);
+    assert!(
+        v["problem"].as_str().unwrap().contains("does not export parseltongue:plugin/parseltongue-plugin"),
+        "{v}"
+    );
+
+    let module = wat::parse_str("(module)").unwrap();
+    let (_dir, file) = temp_file("core.wasm", &module);
+    let out = ptplugin(&["inspect", file.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(json(&out)["error"]["kind"], "invalid-component");
+}
+
+#[test]
+fn the_demo_runs_every_bundled_plugin_as_expected() {
+    let out = ptplugin(&["demo", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let v = json(&out);
+    assert_eq!(v["all_as_expected"], true);
+    let plugins = v["plugins"].as_array().unwrap();
+    assert_eq!(plugins.len(), bundled::PLUGINS.len());
+    for p in plugins {
+        assert_eq!(p["as_expected"], true, "{p}");
+        if p["role"] == "fault" {
+            assert_eq!(p["error"]["kind"], p["expected_kind"], "{p}");
+            assert_eq!(p["recovered"], true, "{p}");
+        }
+    }
+
+    let out = ptplugin(&["demo"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    assert!(text.contains(&format!("All {} plugins behaved as expected", bundled::PLUGINS.len())), "{text}");
+    assert!(text.contains("[ok ] fault-memory-bomb        fault   stopped: memory-limit"), "{text}");
+}

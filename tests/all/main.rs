@@ -1,0 +1,8 @@
+//! The integration tests: one binary, one module per area (wasmtime's `tests/all` layout).
+
+mod analyses;
+mod cli;
+mod escapes;
+mod faults;
+mod loading;
+mod support;

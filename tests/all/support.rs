@@ -1,0 +1,61 @@
+//! Shared fixtures: one sandbox for the whole test binary, bundled plugins by name, small graphs.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+
+use parseltongue_plugins::bundled;
+use parseltongue_plugins::{Graph, GraphEdge, GraphNode, Plugin, PluginOptions, Sandbox};
+
+/// One sandbox (and so one compile cache in a temporary directory) for all tests.
+pub fn sandbox() -> &'static Sandbox {
+    static SANDBOX: OnceLock<(Sandbox, tempfile::TempDir)> = OnceLock::new();
+    &SANDBOX
+        .get_or_init(|| {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let sandbox = Sandbox::builder().cache_dir(dir.path().join("cache")).build().expect("sandbox");
+            (sandbox, dir)
+        })
+        .0
+}
+
+/// The bundled plugin `name`, loaded once with default options.
+pub fn plugin(name: &str) -> Plugin {
+    static LOADED: OnceLock<Mutex<HashMap<String, Plugin>>> = OnceLock::new();
+    let mut loaded = LOADED.get_or_init(Default::default).lock().unwrap();
+    loaded.entry(name.to_string()).or_insert_with(|| load(name, PluginOptions::new())).clone()
+}
+
+/// The bundled plugin `name`, loaded afresh with `options`.
+pub fn load(name: &str, options: PluginOptions) -> Plugin {
+    let bundled = bundled::get(name).unwrap_or_else(|| panic!("no bundled plugin {name}"));
+    sandbox().load(name, bundled.wasm, options).unwrap_or_else(|e| panic!("loading {name}: {e}"))
+}
+
+pub fn node(id: &str, node_type: &str) -> GraphNode {
+    GraphNode { id: id.into(), node_type: node_type.into(), metadata: vec![] }
+}
+
+pub fn edge(source: &str, target: &str) -> GraphEdge {
+    GraphEdge { source: source.into(), target: target.into(), edge_type: "Calls".into() }
+}
+
+/// A graph from node ids (all of type `fn`) and `Calls` edges.
+pub fn graph(ids: &[&str], edges: &[(&str, &str)]) -> Graph {
+    Graph::new(ids.iter().map(|id| node(id, "fn")).collect(), edges.iter().map(|(s, t)| edge(s, t)).collect())
+        .expect("valid graph")
+}
+
+/// A small non-empty graph: enough to make every fault fixture misbehave.
+pub fn small_graph() -> Graph {
+    graph(&["a", "b", "c"], &[("a", "b"), ("b", "c"), ("c", "a")])
+}
+
+/// The empty graph, on which every fault fixture behaves.
+pub fn empty_graph() -> Graph {
+    Graph::default()
+}
+
+/// The sample graph the demo uses.
+pub fn sample_graph() -> Graph {
+    Graph::from_json(bundled::SAMPLE_GRAPH).expect("the sample graph is valid")
+}
