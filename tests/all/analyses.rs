@@ -95,3 +95,16 @@ async fn an_instance_is_reused_between_calls() {
     assert_eq!(first.result, second.result);
     assert!(second.usage.peak_memory_bytes > 0);
 }
+
+#[test]
+fn calls_are_send_so_they_can_run_on_any_tokio_worker() {
+    fn send<T: Send>(_: &T) {}
+    fn shared<T: Send + Sync>() {}
+    shared::<parseltongue_plugins::Plugin>();
+    shared::<parseltongue_plugins::Sandbox>();
+    let plugin = plugin("node-census");
+    let graph = sample_graph();
+    let mut instance = plugin.instance();
+    send(&instance.analyze(&graph));
+    send(&plugin.analyze(&graph));
+}

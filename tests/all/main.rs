@@ -4,5 +4,6 @@ mod analyses;
 mod cli;
 mod escapes;
 mod faults;
+mod handwritten;
 mod loading;
 mod support;

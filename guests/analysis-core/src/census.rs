@@ -20,8 +20,7 @@ impl Census {
             *by_type.entry(t).or_default() += 1;
             total += 1;
         }
-        let mut counts: Vec<(String, usize)> =
-            by_type.into_iter().map(|(t, n)| (t.to_string(), n)).collect();
+        let mut counts: Vec<(String, usize)> = by_type.into_iter().map(|(t, n)| (t.to_string(), n)).collect();
         counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         Census { counts, total }
     }
@@ -47,10 +46,7 @@ mod tests {
     fn counts_sorted_by_frequency_then_name() {
         let c = Census::count(["fn", "struct", "fn", "enum", "struct", "fn"]);
         assert_eq!(c.total, 6);
-        assert_eq!(
-            c.counts,
-            vec![("fn".into(), 3), ("struct".into(), 2), ("enum".into(), 1)]
-        );
+        assert_eq!(c.counts, vec![("fn".into(), 3), ("struct".into(), 2), ("enum".into(), 1)]);
     }
 
     #[test]

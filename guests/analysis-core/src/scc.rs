@@ -71,11 +71,7 @@ impl Digraph {
                 c
             })
             .collect();
-        cycles.sort_by(|a, b| {
-            b.len()
-                .cmp(&a.len())
-                .then_with(|| self.names[a[0]].cmp(&self.names[b[0]]))
-        });
+        cycles.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| self.names[a[0]].cmp(&self.names[b[0]])));
         cycles
     }
 }
@@ -150,10 +146,7 @@ mod tests {
     }
 
     fn named(g: &Digraph, cycles: Vec<Vec<usize>>) -> Vec<Vec<&str>> {
-        cycles
-            .into_iter()
-            .map(|c| c.into_iter().map(|v| g.name(v)).collect())
-            .collect()
+        cycles.into_iter().map(|c| c.into_iter().map(|v| g.name(v)).collect()).collect()
     }
 
     #[test]
@@ -168,10 +161,7 @@ mod tests {
             ("f", "f"),
             ("g", "h"),
         ]);
-        assert_eq!(
-            named(&g, g.cycles()),
-            vec![vec!["a", "b", "c"], vec!["d", "e"], vec!["f"]]
-        );
+        assert_eq!(named(&g, g.cycles()), vec![vec!["a", "b", "c"], vec!["d", "e"], vec!["f"]]);
     }
 
     #[test]

@@ -17,9 +17,8 @@ impl Guest for CycleFinder {
     fn analyze_graph(nodes: Vec<GraphNode>) -> AnalysisResult {
         let edge_types: Option<Vec<String>> = host::config("edge-types")
             .map(|s| s.split(',').map(|t| t.trim().to_string()).filter(|t| !t.is_empty()).collect());
-        let max_cycles = host::config("max-cycles")
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(DEFAULT_MAX_CYCLES);
+        let max_cycles =
+            host::config("max-cycles").and_then(|s| s.parse().ok()).unwrap_or(DEFAULT_MAX_CYCLES);
 
         let mut graph = Digraph::new();
         for node in &nodes {
@@ -28,7 +27,7 @@ impl Guest for CycleFinder {
         let edges = host::edges();
         let mut used = 0usize;
         for edge in &edges {
-            if edge_types.as_ref().is_some_and(|ts| !ts.iter().any(|t| *t == edge.edge_type)) {
+            if edge_types.as_ref().is_some_and(|ts| !ts.contains(&edge.edge_type)) {
                 continue;
             }
             graph.edge(&edge.source, &edge.target);
@@ -37,7 +36,12 @@ impl Guest for CycleFinder {
         let cycles = graph.cycles();
         host::log(
             Level::Info,
-            &format!("{} nodes, {used} of {} edges considered, {} cycles", graph.len(), edges.len(), cycles.len()),
+            &format!(
+                "{} nodes, {used} of {} edges considered, {} cycles",
+                graph.len(),
+                edges.len(),
+                cycles.len()
+            ),
         );
 
         let mut findings = Vec::new();
@@ -49,11 +53,18 @@ impl Guest for CycleFinder {
                 findings.push(format!("self-dependency: {}", names[0]));
             } else {
                 names.push(names[0]);
-                findings.push(format!("dependency cycle of {} nodes: {}{rest}", cycle.len(), names.join(" -> ")));
+                findings.push(format!(
+                    "dependency cycle of {} nodes: {}{rest}",
+                    cycle.len(),
+                    names.join(" -> ")
+                ));
             }
         }
         if cycles.len() > max_cycles {
-            findings.push(format!("{} further cycles not listed (max-cycles = {max_cycles})", cycles.len() - max_cycles));
+            findings.push(format!(
+                "{} further cycles not listed (max-cycles = {max_cycles})",
+                cycles.len() - max_cycles
+            ));
         }
         let recommendations = match cycles.first() {
             None => vec![],

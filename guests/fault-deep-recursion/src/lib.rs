@@ -20,7 +20,11 @@ impl Guest for DeepRecursion {
             return AnalysisResult::empty("nothing to descend into");
         }
         let depth = descend(nodes.len() as u64);
-        AnalysisResult { findings: vec![format!("reached depth {depth}")], confidence: 0.0, recommendations: vec![] }
+        AnalysisResult {
+            findings: vec![format!("reached depth {depth}")],
+            confidence: 0.0,
+            recommendations: vec![],
+        }
     }
 }
 

@@ -26,10 +26,6 @@ macro_rules! export_plugin {
 impl AnalysisResult {
     /// A result with no findings, for inputs that leave a plugin nothing to say.
     pub fn empty(reason: &str) -> Self {
-        AnalysisResult {
-            findings: Vec::new(),
-            confidence: 1.0,
-            recommendations: vec![reason.to_string()],
-        }
+        AnalysisResult { findings: Vec::new(), confidence: 1.0, recommendations: vec![reason.to_string()] }
     }
 }

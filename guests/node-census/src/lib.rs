@@ -19,10 +19,7 @@ impl Guest for NodeCensus {
             None => DEFAULT_THRESHOLD,
             Some(Ok(t)) if (0.0..=1.0).contains(&t) => t,
             Some(_) => {
-                host::log(
-                    Level::Warn,
-                    "config `threshold` must be a number between 0 and 1; using 0.5",
-                );
+                host::log(Level::Warn, "config `threshold` must be a number between 0 and 1; using 0.5");
                 DEFAULT_THRESHOLD
             }
         };
@@ -39,10 +36,7 @@ impl Guest for NodeCensus {
             )],
             None => Vec::new(),
         };
-        host::log(
-            Level::Info,
-            &format!("counted {} nodes of {} types", census.total, census.counts.len()),
-        );
+        host::log(Level::Info, &format!("counted {} nodes of {} types", census.total, census.counts.len()));
         AnalysisResult { findings, confidence: 1.0, recommendations }
     }
 }
