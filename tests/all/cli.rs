@@ -23,6 +23,15 @@ fn ptplugin(args: &[&str]) -> Output {
         .expect("ptplugin runs")
 }
 
+/// `ptplugin run --plugin PLUGIN --graph <sample> --format json EXTRA...`: exit code and JSON.
+fn run_json(plugin: &str, extra: &[&str]) -> (Option<i32>, Value) {
+    let graph = sample();
+    let mut args = vec!["run", "--plugin", plugin, "--graph", &graph, "--format", "json"];
+    args.extend_from_slice(extra);
+    let out = ptplugin(&args);
+    (out.status.code(), json(&out))
+}
+
 fn json(output: &Output) -> Value {
     serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
         panic!(
@@ -106,52 +115,20 @@ fn run_takes_a_component_file_and_config_values() {
 
 #[test]
 fn a_fault_exits_1_with_its_kind_and_usage() {
-    let out = ptplugin(&[
-        "run",
-        "--plugin",
-        "bundled:fault-loop",
-        "--graph",
-        &sample(),
-        "--timeout-ms",
-        "100",
-        "--format",
-        "json",
-    ]);
-    assert_eq!(out.status.code(), Some(1));
-    let v = json(&out);
+    let (code, v) = run_json("bundled:fault-loop", &["--timeout-ms", "100"]);
+    assert_eq!(code, Some(1));
     assert_eq!(v["error"]["kind"], "timeout");
     assert_eq!(v["error"]["message"], "the plugin ran past its time limit of 100 ms");
     assert!(v["usage"]["wall_time_ms"].as_f64().unwrap() >= 100.0, "{v}");
 
-    let out = ptplugin(&[
-        "run",
-        "--plugin",
-        "bundled:fault-loop",
-        "--graph",
-        &sample(),
-        "--fuel",
-        "1000000",
-        "--format",
-        "json",
-    ]);
-    assert_eq!(out.status.code(), Some(1));
-    let v = json(&out);
+    let (code, v) = run_json("bundled:fault-loop", &["--fuel", "1000000"]);
+    assert_eq!(code, Some(1));
     assert_eq!(v["error"]["kind"], "fuel-exhausted");
     assert_eq!(v["usage"]["fuel_consumed"], 1_000_000);
 
-    let out = ptplugin(&[
-        "run",
-        "--plugin",
-        "bundled:fault-memory-bomb",
-        "--graph",
-        &sample(),
-        "--memory-mb",
-        "4",
-        "--format",
-        "json",
-    ]);
-    assert_eq!(out.status.code(), Some(1));
-    assert_eq!(json(&out)["error"]["kind"], "memory-limit");
+    let (code, v) = run_json("bundled:fault-memory-bomb", &["--memory-mb", "4"]);
+    assert_eq!(code, Some(1));
+    assert_eq!(v["error"]["kind"], "memory-limit");
 }
 
 #[test]
@@ -257,8 +234,7 @@ fn inspect_describes_a_plugin() {
     assert_eq!(v["wasi_policy"][wasi[0]].as_str().map(|s| !s.is_empty()), Some(true));
     let wasm = bundled::get("cycle-finder").unwrap().wasm;
     assert_eq!(v["size"], wasm.len());
-    let sha: String = parseltongue_plugins::sha256(wasm).iter().map(|b| format!("{b:02x}")).collect();
-    assert_eq!(v["sha256"], sha);
+    assert_eq!(v["sha256"], hex::encode(parseltongue_plugins::sha256(wasm)));
 
     let text = stdout(&ptplugin(&["inspect", "bundled:cycle-finder"]));
     assert!(text.contains("world:    parseltongue:plugin/analyzer@0.1.0 (satisfies the contract)"), "{text}");
@@ -267,16 +243,7 @@ fn inspect_describes_a_plugin() {
 
 #[test]
 fn inspect_exits_1_for_what_is_not_a_plugin() {
-    let command = wat::parse_str(
-        r#"(component
-             (core module $m (func (export "run") (result i32) i32.const 0))
-             (core instance $i (instantiate $m))
-             (func $run (result (result)) (canon lift (core func $i "run")))
-             (instance $inst (export "run" (func $run)))
-             (export "wasi:cli/run@0.2.0" (instance $inst)))"#,
-    )
-    .unwrap();
-    let (_dir, file) = temp_file("command.wasm", &command);
+    let (_dir, file) = temp_file("command.wasm", &crate::support::wasi_command_component());
     let out = ptplugin(&["inspect", file.to_str().unwrap(), "--format", "json"]);
     assert_eq!(out.status.code(), Some(1));
     let v = json(&out);

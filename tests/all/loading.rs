@@ -41,17 +41,7 @@ fn a_truncated_component_is_invalid() {
 
 #[test]
 fn a_component_of_another_world_is_incompatible() {
-    // A WASI command: exports wasi:cli/run, not the analyzer contract.
-    let command = wat::parse_str(
-        r#"(component
-             (core module $m (func (export "run") (result i32) i32.const 0))
-             (core instance $i (instantiate $m))
-             (func $run (result (result)) (canon lift (core func $i "run")))
-             (instance $inst (export "run" (func $run)))
-             (export "wasi:cli/run@0.2.0" (instance $inst)))"#,
-    )
-    .unwrap();
-    let e = load_error(&command);
+    let e = load_error(&crate::support::wasi_command_component());
     assert_eq!(e.kind(), ErrorKind::Incompatible);
     assert!(e.to_string().contains("does not export parseltongue:plugin/parseltongue-plugin@0.1.x"), "{e}");
     assert!(e.to_string().contains("wasi:cli/run@0.2.0"), "{e}");
@@ -189,8 +179,7 @@ fn first_load_compiles_and_later_loads_deserialize() {
     assert_eq!(f.load(), CacheStatus::Hit);
     let mode = fs::metadata(&f.cache).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o700);
-    let sha = parseltongue_plugins::sha256(bundled::get("node-census").unwrap().wasm);
-    let hex: String = sha.iter().map(|b| format!("{b:02x}")).collect();
+    let hex = hex::encode(parseltongue_plugins::sha256(bundled::get("node-census").unwrap().wasm));
     assert!(
         f.artifact().file_name().unwrap().to_string_lossy().starts_with(&hex),
         "keyed by the component's SHA-256"

@@ -59,3 +59,16 @@ pub fn empty_graph() -> Graph {
 pub fn sample_graph() -> Graph {
     Graph::from_json(bundled::SAMPLE_GRAPH).expect("the sample graph is valid")
 }
+
+/// A WASI command component: exports `wasi:cli/run`, not the analyzer contract.
+pub fn wasi_command_component() -> Vec<u8> {
+    wat::parse_str(
+        r#"(component
+             (core module $m (func (export "run") (result i32) i32.const 0))
+             (core instance $i (instantiate $m))
+             (func $run (result (result)) (canon lift (core func $i "run")))
+             (instance $inst (export "run" (func $run)))
+             (export "wasi:cli/run@0.2.0" (instance $inst)))"#,
+    )
+    .expect("valid component text")
+}
