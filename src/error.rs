@@ -6,7 +6,7 @@ use std::time::Duration;
 /// What went wrong, as a stable machine-readable word.
 ///
 /// These strings are part of the CLI's JSON output (`error.kind`), so they never change meaning.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum ErrorKind {
@@ -32,11 +32,23 @@ pub enum ErrorKind {
     Io,
     /// The caller asked for limits no plugin could run under.
     InvalidLimits,
+    /// A plugin manifest (`plugin.toml`) is malformed or asks for what cannot be.
+    InvalidManifest,
+    /// The plugin crashed too often and is held until an operator releases it.
+    Quarantined,
+    /// The plugin's queue is full; try again later.
+    Overloaded,
+    /// This input crashed the plugin repeatedly and is refused for it.
+    PoisonInput,
+    /// No plugin of that name is loaded.
+    NotFound,
+    /// The plugin is stopping or stopped (shutdown, unload, a request dropped unanswered).
+    Unavailable,
 }
 
 impl ErrorKind {
     /// Every kind, in documentation order.
-    pub const ALL: [ErrorKind; 11] = [
+    pub const ALL: [ErrorKind; 17] = [
         ErrorKind::Timeout,
         ErrorKind::FuelExhausted,
         ErrorKind::MemoryLimit,
@@ -48,6 +60,12 @@ impl ErrorKind {
         ErrorKind::InvalidGraph,
         ErrorKind::Io,
         ErrorKind::InvalidLimits,
+        ErrorKind::InvalidManifest,
+        ErrorKind::Quarantined,
+        ErrorKind::Overloaded,
+        ErrorKind::PoisonInput,
+        ErrorKind::NotFound,
+        ErrorKind::Unavailable,
     ];
 
     /// The kebab-case word used in JSON output and logs.
@@ -64,12 +82,34 @@ impl ErrorKind {
             ErrorKind::InvalidGraph => "invalid-graph",
             ErrorKind::Io => "io",
             ErrorKind::InvalidLimits => "invalid-limits",
+            ErrorKind::InvalidManifest => "invalid-manifest",
+            ErrorKind::Quarantined => "quarantined",
+            ErrorKind::Overloaded => "overloaded",
+            ErrorKind::PoisonInput => "poison-input",
+            ErrorKind::NotFound => "not-found",
+            ErrorKind::Unavailable => "unavailable",
         }
     }
 
-    /// Whether the plugin (not the caller's input or the machine) is at fault.
+    /// Whether the plugin (or its state in the host), not the caller's input or the machine,
+    /// is at fault. The CLI exits 1 for these and 2 for the rest.
     pub fn is_plugin_fault(self) -> bool {
-        !matches!(self, ErrorKind::InvalidGraph | ErrorKind::Io | ErrorKind::InvalidLimits)
+        !matches!(
+            self,
+            ErrorKind::InvalidGraph | ErrorKind::Io | ErrorKind::InvalidLimits | ErrorKind::NotFound
+        )
+    }
+
+    /// Whether the instance that ran the call was lost: a crash, as supervisors count them.
+    pub fn is_crash(self) -> bool {
+        matches!(
+            self,
+            ErrorKind::Timeout
+                | ErrorKind::FuelExhausted
+                | ErrorKind::MemoryLimit
+                | ErrorKind::StackOverflow
+                | ErrorKind::Trap
+        )
     }
 }
 
@@ -155,6 +195,50 @@ pub enum Error {
     /// See [`ErrorKind::InvalidLimits`].
     #[error(transparent)]
     InvalidLimits(#[from] crate::limits::InvalidLimit),
+    /// See [`ErrorKind::InvalidManifest`].
+    #[error("invalid plugin manifest {path}: {message}")]
+    InvalidManifest {
+        /// The manifest file.
+        path: String,
+        /// What is wrong, with the line where known.
+        message: String,
+    },
+    /// See [`ErrorKind::Quarantined`].
+    #[error("plugin `{plugin}` is quarantined ({reason}); release it to run it again")]
+    Quarantined {
+        /// The plugin's name.
+        plugin: String,
+        /// Why it was quarantined.
+        reason: String,
+    },
+    /// See [`ErrorKind::Overloaded`].
+    #[error("plugin `{plugin}` is overloaded: {capacity} requests are already waiting or running")]
+    Overloaded {
+        /// The plugin's name.
+        plugin: String,
+        /// Requests it accepts at once (queue plus instances).
+        capacity: usize,
+    },
+    /// See [`ErrorKind::PoisonInput`].
+    #[error("this input crashed plugin `{plugin}` repeatedly and is refused for it")]
+    PoisonInput {
+        /// The plugin's name.
+        plugin: String,
+    },
+    /// See [`ErrorKind::NotFound`].
+    #[error("no plugin named `{plugin}` is loaded")]
+    NotFound {
+        /// The name asked for.
+        plugin: String,
+    },
+    /// See [`ErrorKind::Unavailable`].
+    #[error("plugin `{plugin}` is unavailable: {reason}")]
+    Unavailable {
+        /// The plugin's name.
+        plugin: String,
+        /// Why.
+        reason: String,
+    },
 }
 
 fn position(line: Option<usize>, column: Option<usize>) -> String {
@@ -180,6 +264,12 @@ impl Error {
             Error::InvalidGraph { .. } => ErrorKind::InvalidGraph,
             Error::Io { .. } => ErrorKind::Io,
             Error::InvalidLimits(_) => ErrorKind::InvalidLimits,
+            Error::InvalidManifest { .. } => ErrorKind::InvalidManifest,
+            Error::Quarantined { .. } => ErrorKind::Quarantined,
+            Error::Overloaded { .. } => ErrorKind::Overloaded,
+            Error::PoisonInput { .. } => ErrorKind::PoisonInput,
+            Error::NotFound { .. } => ErrorKind::NotFound,
+            Error::Unavailable { .. } => ErrorKind::Unavailable,
         }
     }
 

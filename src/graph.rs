@@ -14,7 +14,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde::Deserialize;
 use serde::de::{self, Visitor};
@@ -24,11 +24,20 @@ use crate::error::{Error, Result};
 
 /// A validated graph: nodes are passed to `analyze-graph`, edges are served by `host.edges()`.
 ///
-/// Cloning is cheap for the edges (shared), so one graph can be handed to many plugins.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// Cloning is cheap for the edges (shared), so one graph can be handed to many plugins. Wrap it
+/// in an `Arc` to share it whole.
+#[derive(Debug, Clone, Default)]
 pub struct Graph {
     nodes: Vec<GraphNode>,
     edges: Arc<[GraphEdge]>,
+    /// Computed on first use; identifies the input for poison-input detection.
+    fingerprint: OnceLock<u128>,
+}
+
+impl PartialEq for Graph {
+    fn eq(&self, other: &Self) -> bool {
+        self.nodes == other.nodes && self.edges == other.edges
+    }
 }
 
 impl Graph {
@@ -57,7 +66,7 @@ impl Graph {
                 }
             }
         }
-        Ok(Graph { nodes, edges: edges.into() })
+        Ok(Graph { nodes, edges: edges.into(), fingerprint: OnceLock::new() })
     }
 
     /// Parses and validates the documented JSON form.
@@ -120,6 +129,33 @@ impl Graph {
     /// The edges, in input order.
     pub fn edges(&self) -> &[GraphEdge] {
         &self.edges
+    }
+
+    /// A 128-bit hash of every node and edge (XXH3), computed once. Equal graphs have equal
+    /// fingerprints; it is not a cryptographic digest.
+    pub fn fingerprint(&self) -> u128 {
+        *self.fingerprint.get_or_init(|| {
+            let mut h = xxhash_rust::xxh3::Xxh3::new();
+            let mut field = |s: &str| {
+                h.update(&(s.len() as u64).to_le_bytes());
+                h.update(s.as_bytes());
+            };
+            for n in &self.nodes {
+                field(&n.id);
+                field(&n.node_type);
+                for (k, v) in &n.metadata {
+                    field(k);
+                    field(v);
+                }
+                field("\u{1}end-node");
+            }
+            for e in self.edges.iter() {
+                field(&e.source);
+                field(&e.target);
+                field(&e.edge_type);
+            }
+            h.digest128()
+        })
     }
 
     /// A shared handle to the edges, for serving `host.edges()` without copying the graph.
@@ -278,6 +314,22 @@ mod tests {
         assert_eq!(message, "edges[0].target `zz` is not the id of any node");
         let (message, ..) = invalid(r#"{"nodes":[{"id":"","node_type":"fn"}]}"#);
         assert_eq!(message, "nodes[0].id is empty");
+    }
+
+    #[test]
+    fn fingerprints_tell_graphs_apart_and_ignore_how_they_were_built() {
+        let a = Graph::from_json(r#"{"nodes":[{"id":"a","node_type":"fn"},{"id":"b","node_type":"fn"}]}"#)
+            .unwrap();
+        let b = Graph::from_json(
+            r#"{"nodes":[{"id":"a","node_type":"fn"},{"id":"b","node_type":"fn"}],"edges":[]}"#,
+        )
+        .unwrap();
+        let c = Graph::from_json(r#"{"nodes":[{"id":"ab","node_type":"fn"}]}"#).unwrap();
+        let d = Graph::from_json(r#"{"nodes":[{"id":"a","node_type":"fnb"}]}"#).unwrap();
+        assert_eq!(a.fingerprint(), b.fingerprint());
+        assert_ne!(a.fingerprint(), c.fingerprint());
+        assert_ne!(c.fingerprint(), d.fingerprint(), "lengths are hashed, so field boundaries count");
+        assert_ne!(Graph::default().fingerprint(), a.fingerprint());
     }
 
     #[test]

@@ -4,6 +4,7 @@
 use std::time::{Duration, Instant};
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use wasmtime::{Store, Trap, UpdateDeadline};
 
@@ -71,6 +72,21 @@ struct DeadlineExceeded;
 struct Live {
     store: Store<StoreState>,
     bindings: Analyzer,
+    /// The sandbox's live-instance count, decremented when this instance is dropped.
+    counter: Arc<AtomicUsize>,
+}
+
+impl Live {
+    fn new(store: Store<StoreState>, bindings: Analyzer, counter: Arc<AtomicUsize>) -> Self {
+        counter.fetch_add(1, Ordering::AcqRel);
+        Live { store, bindings, counter }
+    }
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        self.counter.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 /// A handle that owns at most one live instance of a plugin.
@@ -101,6 +117,19 @@ impl PluginInstance {
     /// What the last call used, whether it succeeded or not.
     pub fn last_usage(&self) -> &Usage {
         &self.last_usage
+    }
+
+    /// Instantiates now (if not live), so that the next call pays nothing for it.
+    ///
+    /// # Errors
+    ///
+    /// As instantiation in [`PluginInstance::analyze`]: a start function that traps or breaks
+    /// a limit.
+    pub async fn warm_up(&mut self) -> Result<()> {
+        if self.live.is_none() {
+            self.live = Some(instantiate(&self.plugin, Instant::now()).await?);
+        }
+        Ok(())
     }
 
     /// Runs `analyze-graph` on `graph`'s nodes, serving `graph`'s edges through `host.edges()`.
@@ -181,7 +210,7 @@ async fn instantiate(plugin: &Plugin, started: Instant) -> Result<Live> {
     });
     arm(&mut store, started, &inner.limits);
     match inner.pre.instantiate_async(&mut store).await {
-        Ok(bindings) => Ok(Live { store, bindings }),
+        Ok(bindings) => Ok(Live::new(store, bindings, inner.live.clone())),
         Err(e) => {
             let stderr = store.data().stderr.drain().text;
             Err(classify(e, plugin, &stderr))

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
 use std::time::{Duration, Instant};
 
 use wasmtime::Engine;
@@ -74,6 +75,8 @@ pub(crate) struct PluginInner {
     pub(crate) pre: AnalyzerPre<StoreState>,
     pub(crate) surface: Surface,
     pub(crate) load: LoadReport,
+    /// The sandbox's count of live instances.
+    pub(crate) live: Arc<AtomicUsize>,
 }
 
 impl std::fmt::Debug for Plugin {
@@ -157,6 +160,7 @@ impl Plugin {
         name: &str,
         bytes: &[u8],
         options: PluginOptions,
+        live: Arc<AtomicUsize>,
     ) -> Result<Plugin> {
         let started = Instant::now();
         let sha256 = cache::sha256(bytes);
@@ -183,6 +187,7 @@ impl Plugin {
                 pre,
                 surface,
                 load,
+                live,
             }),
         })
     }

@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::cache::{self, CompileCache};
 use crate::contract::Surface;
@@ -32,9 +33,17 @@ pub struct Sandbox {
     inner: Arc<SandboxInner>,
 }
 
+impl std::fmt::Debug for Sandbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sandbox").field("cache", &self.inner.cache).finish_non_exhaustive()
+    }
+}
+
 struct SandboxInner {
     engines: Engines,
     cache: Option<CompileCache>,
+    /// Live plugin instances (stores) of every plugin loaded here.
+    live: Arc<AtomicUsize>,
 }
 
 /// Where compiled plugins are kept between runs.
@@ -91,7 +100,9 @@ impl SandboxBuilder {
                 }
             },
         };
-        Ok(Sandbox { inner: Arc::new(SandboxInner { engines: Engines::new()?, cache }) })
+        Ok(Sandbox {
+            inner: Arc::new(SandboxInner { engines: Engines::new()?, cache, live: Arc::default() }),
+        })
     }
 }
 
@@ -108,6 +119,12 @@ impl Sandbox {
     /// As [`SandboxBuilder::build`].
     pub fn new() -> Result<Sandbox> {
         Sandbox::builder().build()
+    }
+
+    /// How many plugin instances (wasmtime stores) are alive right now, across all plugins
+    /// loaded here: zero after every host using this sandbox has shut down.
+    pub fn live_instances(&self) -> usize {
+        self.inner.live.load(Ordering::Acquire)
     }
 
     /// The compile cache in use, if any.
@@ -129,7 +146,7 @@ impl Sandbox {
     pub fn load(&self, name: &str, bytes: &[u8], options: PluginOptions) -> Result<Plugin> {
         options.limits.validate()?;
         let slot = self.engine_for(&options.limits)?;
-        Plugin::load(&slot, self.cache(), name, bytes, options)
+        Plugin::load(&slot, self.cache(), name, bytes, options, self.inner.live.clone())
     }
 
     /// Loads a plugin from a `.wasm` file; its name is the file stem.

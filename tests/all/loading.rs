@@ -244,7 +244,7 @@ fn an_unusable_cache_dir_is_an_io_error() {
     let f = CacheFixture::new();
     fs::create_dir_all(f.cache.parent().unwrap()).unwrap();
     fs::write(&f.cache, b"a file, not a directory").unwrap();
-    let e = Sandbox::builder().cache_dir(&f.cache).build().err().expect("refused");
+    let e = Sandbox::builder().cache_dir(&f.cache).build().expect_err("refused");
     assert_eq!(e.kind(), ErrorKind::Io);
     assert!(e.to_string().contains(&f.cache.display().to_string()), "{e}");
 }

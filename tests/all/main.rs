@@ -6,4 +6,5 @@ mod escapes;
 mod faults;
 mod handwritten;
 mod loading;
+mod supervision;
 mod support;

@@ -1,0 +1,435 @@
+//! The embedding API: [`PluginHost`] starts the actor tree and is the one handle Parseltongue
+//! needs — `analyze`, `analyze_all`, `status`, `release`, `load`/`unload`, `shutdown`.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use dashmap::DashMap;
+use ractor::{Actor, ActorRef, RpcReplyPort};
+use tokio::sync::broadcast;
+
+use crate::error::{Error, Result};
+use crate::graph::Graph;
+use crate::instance::Analysis;
+use crate::limits::Limits;
+use crate::plugin::PluginOptions;
+use crate::runtime::PluginKey;
+use crate::runtime::discovery::discover;
+use crate::runtime::events::{EventKind, HostEvent};
+use crate::runtime::monitor::{Monitor, MonitorMsg, PluginUsage};
+use crate::runtime::quota::Quota;
+use crate::runtime::registry::{FailedLoad, Loaded, Registry, RegistryArgs, RegistryMsg, Routes};
+use crate::runtime::reply::{self, Job};
+use crate::runtime::restart::RestartPolicy;
+use crate::runtime::spec::PluginSpec;
+use crate::runtime::supervisor::{PluginState, SupervisorMsg, SupervisorStatus};
+use crate::sandbox::Sandbox;
+
+/// How long a status or control request to an actor may take before it is reported missing.
+const CONTROL_TIMEOUT: Duration = Duration::from_secs(10);
+/// Events kept for slow subscribers before the oldest are dropped.
+const EVENT_BUFFER: usize = 4096;
+
+/// Configures and starts a [`PluginHost`].
+///
+/// ```no_run
+/// # async fn demo() -> parseltongue_plugins::Result<()> {
+/// use parseltongue_plugins::{Limits, PluginHost, RestartPolicy};
+///
+/// let host = PluginHost::builder()
+///     .plugin_dir("plugins")
+///     .limits(Limits::default())
+///     .restart_policy(RestartPolicy::default())
+///     .instances(2)
+///     .start()
+///     .await?;
+/// # host.shutdown().await; Ok(()) }
+/// ```
+#[derive(Debug, Default)]
+pub struct PluginHostBuilder {
+    sandbox: Option<Sandbox>,
+    dirs: Vec<PathBuf>,
+    specs: Vec<PluginSpec>,
+    options: PluginOptions,
+    policy: RestartPolicy,
+    quota: Quota,
+    instances: Option<usize>,
+    queue_capacity: Option<usize>,
+}
+
+impl PluginHostBuilder {
+    /// Uses this sandbox (engines and compile cache). By default `Sandbox::new()`.
+    pub fn sandbox(mut self, sandbox: Sandbox) -> Self {
+        self.sandbox = Some(sandbox);
+        self
+    }
+
+    /// Loads every plugin in `dir` at start (see [`crate::discover`]). Repeatable.
+    pub fn plugin_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.dirs.push(dir.into());
+        self
+    }
+
+    /// Loads this plugin at start. Repeatable.
+    pub fn plugin(mut self, spec: PluginSpec) -> Self {
+        self.specs.push(spec);
+        self
+    }
+
+    /// Limits for plugins whose spec sets none. By default [`Limits::default`].
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.options = self.options.limits(limits);
+        self
+    }
+
+    /// Restart policy for plugins whose spec sets none. By default [`RestartPolicy::default`].
+    pub fn restart_policy(mut self, policy: RestartPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Quota for plugins whose spec sets none. By default none.
+    pub fn quota(mut self, quota: Quota) -> Self {
+        self.quota = quota;
+        self
+    }
+
+    /// Instances per plugin whose spec sets none. By default 1.
+    pub fn instances(mut self, instances: usize) -> Self {
+        self.instances = Some(instances.max(1));
+        self
+    }
+
+    /// Requests that may wait per plugin beyond those running; more are refused as
+    /// `overloaded`. By default 64.
+    pub fn queue_capacity(mut self, capacity: usize) -> Self {
+        self.queue_capacity = Some(capacity);
+        self
+    }
+
+    /// Starts the resource monitor and the registry, then loads every plugin (concurrently).
+    /// A plugin that fails to load is reported in [`HostStatus::failed`] and as an event; the
+    /// others still start.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] if a plugin directory cannot be listed or the sandbox cannot start;
+    /// [`Error::Unavailable`] if an actor cannot be spawned.
+    pub async fn start(self) -> Result<PluginHost> {
+        let sandbox = match self.sandbox {
+            Some(sandbox) => sandbox,
+            None => Sandbox::new()?,
+        };
+        let mut specs = Vec::new();
+        for dir in &self.dirs {
+            specs.extend(discover(dir)?);
+        }
+        specs.extend(self.specs);
+
+        let (events, _) = broadcast::channel(EVENT_BUFFER);
+        let spawn_failed = |what: &str, e: ractor::SpawnErr| Error::Unavailable {
+            plugin: String::new(),
+            reason: format!("cannot start the {what}: {e}"),
+        };
+        let (monitor, _) = Actor::spawn(None, Monitor, events.clone())
+            .await
+            .map_err(|e| spawn_failed("resource monitor", e))?;
+        let routes: Routes = Arc::new(DashMap::new());
+        let args = RegistryArgs { routes: routes.clone(), monitor: monitor.clone(), events: events.clone() };
+        let (registry, _) =
+            Actor::spawn(None, Registry, args).await.map_err(|e| spawn_failed("registry", e))?;
+
+        let host = PluginHost {
+            inner: Arc::new(HostInner {
+                sandbox,
+                registry,
+                monitor,
+                routes,
+                events,
+                options: self.options,
+                policy: self.policy,
+                quota: self.quota,
+                instances: self.instances.unwrap_or(1),
+                queue_capacity: self.queue_capacity.unwrap_or(64),
+                stopped: AtomicBool::new(false),
+            }),
+        };
+        let loads = specs.into_iter().map(|spec| {
+            let host = host.clone();
+            async move { host.load(spec).await }
+        });
+        for result in futures::future::join_all(loads).await {
+            if let Err(e) = result {
+                tracing::warn!("plugin not loaded: {e}");
+            }
+        }
+        Ok(host)
+    }
+}
+
+/// A running plugin host: a registry, a resource monitor, and per plugin a supervisor with its
+/// instance actors. Cheap to clone; every clone drives the same actors.
+///
+/// ```text
+///   PluginHost ──► Registry ──┬─► Supervisor "cycle-finder" 1.2.0 ──┬─► instance 0
+///       │           (routes)  │        (queue, restarts)            └─► instance 1
+///       │                     └─► Supervisor "node-census" 0.3.1 ─────► instance 0
+///       └────────► Monitor ◄──── usage from every instance; quota orders to supervisors
+/// ```
+#[derive(Clone)]
+pub struct PluginHost {
+    inner: Arc<HostInner>,
+}
+
+struct HostInner {
+    sandbox: Sandbox,
+    registry: ActorRef<RegistryMsg>,
+    monitor: ActorRef<MonitorMsg>,
+    routes: Routes,
+    events: broadcast::Sender<HostEvent>,
+    options: PluginOptions,
+    policy: RestartPolicy,
+    quota: Quota,
+    instances: usize,
+    queue_capacity: usize,
+    stopped: AtomicBool,
+}
+
+/// One plugin version in [`HostStatus`].
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PluginStatus {
+    /// The plugin's name.
+    pub name: String,
+    /// Its version.
+    pub version: String,
+    /// Whether new calls go to this version (false while an older version drains).
+    pub active: bool,
+    /// Its supervisor's view; `None` if the supervisor did not answer in time.
+    pub supervisor: Option<SupervisorStatus>,
+    /// What it used, from the resource monitor.
+    pub usage: Option<PluginUsage>,
+}
+
+impl PluginStatus {
+    /// Running, quarantined or draining (`None` if unknown).
+    pub fn state(&self) -> Option<&PluginState> {
+        self.supervisor.as_ref().map(|s| &s.state)
+    }
+}
+
+/// Everything [`PluginHost::status`] reports.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct HostStatus {
+    /// Every running plugin version, by name then version.
+    pub plugins: Vec<PluginStatus>,
+    /// Plugins that could not be loaded.
+    pub failed: Vec<FailedLoad>,
+}
+
+impl HostStatus {
+    /// The active version of `name`.
+    pub fn plugin(&self, name: &str) -> Option<&PluginStatus> {
+        self.plugins.iter().find(|p| p.name == name && p.active)
+    }
+}
+
+async fn ask<M: ractor::Message, T: Send + 'static>(
+    actor: &ActorRef<M>,
+    msg: impl FnOnce(RpcReplyPort<T>) -> M,
+) -> Option<T> {
+    match actor.call(msg, Some(CONTROL_TIMEOUT)).await {
+        Ok(ractor::rpc::CallResult::Success(value)) => Some(value),
+        _ => None,
+    }
+}
+
+impl PluginHost {
+    /// A builder that reads like a sentence.
+    pub fn builder() -> PluginHostBuilder {
+        PluginHostBuilder::default()
+    }
+
+    /// The sandbox plugins are compiled and run in.
+    pub fn sandbox(&self) -> &Sandbox {
+        &self.inner.sandbox
+    }
+
+    fn unavailable(&self, plugin: &str) -> Option<Error> {
+        self.inner.stopped.load(Ordering::Acquire).then(|| Error::Unavailable {
+            plugin: plugin.to_string(),
+            reason: "the host has shut down".into(),
+        })
+    }
+
+    /// Runs `plugin` on `graph`. Queued behind other calls to the same plugin when all its
+    /// instances are busy; refused at once when its queue is full (`overloaded`), when it is
+    /// quarantined, or when this input has crashed it repeatedly (`poison-input`).
+    ///
+    /// # Errors
+    ///
+    /// Any plugin error ([`Error::Timeout`], [`Error::Trap`], …, the instance is then restarted
+    /// for the next call), [`Error::NotFound`], [`Error::Overloaded`], [`Error::Quarantined`],
+    /// [`Error::PoisonInput`], [`Error::Unavailable`].
+    pub async fn analyze(&self, plugin: &str, graph: impl Into<Arc<Graph>>) -> Result<Analysis> {
+        if let Some(e) = self.unavailable(plugin) {
+            return Err(e);
+        }
+        let route = self
+            .inner
+            .routes
+            .get(plugin)
+            .map(|r| r.clone())
+            .ok_or_else(|| Error::NotFound { plugin: plugin.to_string() })?;
+        let permit = route
+            .admission
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| Error::Overloaded { plugin: plugin.to_string(), capacity: route.capacity })?;
+        let (job, rx) = Job::new(route.key.name.clone(), graph.into(), Some(permit));
+        if route.supervisor.cast(SupervisorMsg::Analyze(job)).is_err() {
+            // The job came back inside the error and was dropped there, answering `rx`.
+            tracing::debug!(plugin, "supervisor gone while sending");
+        }
+        reply::wait(plugin, rx).await
+    }
+
+    /// Runs every loaded plugin on `graph` at once. Each plugin's result stands alone: the
+    /// failures of some never spoil the others.
+    pub async fn analyze_all(&self, graph: impl Into<Arc<Graph>>) -> BTreeMap<String, Result<Analysis>> {
+        let graph: Arc<Graph> = graph.into();
+        let names = self.plugins();
+        let runs = names.iter().map(|name| self.analyze(name, graph.clone()));
+        names.iter().cloned().zip(futures::future::join_all(runs).await).collect()
+    }
+
+    /// The names of the plugins that take calls, sorted.
+    pub fn plugins(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.inner.routes.iter().map(|r| r.key().clone()).collect();
+        names.sort();
+        names
+    }
+
+    /// Loads (or, for a name already loaded, replaces) a plugin. A replacement is a hot swap:
+    /// new calls go to the new version at once; calls queued or running on the old one finish
+    /// there, then the old version stops.
+    ///
+    /// # Errors
+    ///
+    /// Whatever reading, compiling or checking the plugin ends in; the failure is also kept for
+    /// [`PluginHost::status`] and sent as an event.
+    pub async fn load(&self, spec: PluginSpec) -> Result<PluginKey> {
+        if let Some(e) = self.unavailable(&spec.source_name()) {
+            return Err(e);
+        }
+        let inner = &self.inner;
+        let source = spec.source_name();
+        let (sandbox, options, spec_c) = (inner.sandbox.clone(), inner.options.clone(), spec.clone());
+        // Compiling takes milliseconds to seconds: keep it off the async threads.
+        let compiled = tokio::task::spawn_blocking(move || spec_c.compile(&sandbox, &options))
+            .await
+            .unwrap_or_else(|e| {
+                Err(Error::Unavailable { plugin: source.clone(), reason: format!("the loader failed: {e}") })
+            });
+        let (plugin, version) = match compiled {
+            Ok(compiled) => compiled,
+            Err(error) => {
+                self.record_failure(&source, &error);
+                return Err(error);
+            }
+        };
+        let key = PluginKey { name: plugin.name().into(), version };
+        let loaded = Loaded {
+            key,
+            plugin,
+            instances: spec.instances.unwrap_or(inner.instances),
+            policy: spec.policy.unwrap_or_else(|| inner.policy.clone()),
+            quota: spec.quota.unwrap_or_else(|| inner.quota.clone()),
+            queue_capacity: inner.queue_capacity,
+        };
+        match ask(&inner.registry, |reply| RegistryMsg::Start(Box::new(loaded), reply)).await {
+            Some(result) => result,
+            None => Err(Error::Unavailable { plugin: source, reason: "the registry did not answer".into() }),
+        }
+    }
+
+    fn record_failure(&self, source: &str, error: &Error) {
+        tracing::warn!(source, "plugin failed to load: {error}");
+        let failed = FailedLoad { source: source.to_string(), kind: error.kind(), error: error.to_string() };
+        let _ = self.inner.registry.cast(RegistryMsg::Failed(failed));
+        let _ = self.inner.events.send(HostEvent {
+            plugin: source.to_string(),
+            version: String::new(),
+            kind: EventKind::LoadFailed { error: error.to_string() },
+        });
+    }
+
+    /// Stops serving `plugin`: no new calls; queued and running ones finish, then it stops.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`] if no plugin of that name is loaded.
+    pub async fn unload(&self, plugin: &str) -> Result<()> {
+        let name = plugin.to_string();
+        ask(&self.inner.registry, |reply| RegistryMsg::Unload(name, reply)).await.unwrap_or_else(|| {
+            Err(Error::Unavailable { plugin: plugin.into(), reason: "the registry did not answer".into() })
+        })
+    }
+
+    /// Lifts `plugin`'s quarantine (an operator's decision): its crash history and quota window
+    /// start afresh and its instances start again. Returns whether it was quarantined.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`] if no plugin of that name is loaded.
+    pub async fn release(&self, plugin: &str) -> Result<bool> {
+        let route = self
+            .inner
+            .routes
+            .get(plugin)
+            .map(|r| r.clone())
+            .ok_or_else(|| Error::NotFound { plugin: plugin.to_string() })?;
+        let was = ask(&route.supervisor, SupervisorMsg::Release).await.ok_or_else(|| Error::Unavailable {
+            plugin: plugin.to_string(),
+            reason: "its supervisor did not answer".into(),
+        })?;
+        if was {
+            let _ = self.inner.monitor.cast(MonitorMsg::Released { key: route.key.clone() });
+        }
+        Ok(was)
+    }
+
+    /// Every plugin's state, instances, restarts and usage, and the plugins that failed to load.
+    pub async fn status(&self) -> HostStatus {
+        let Some(snapshot) = ask(&self.inner.registry, RegistryMsg::Snapshot).await else {
+            return HostStatus { plugins: Vec::new(), failed: Vec::new() };
+        };
+        let usage = ask(&self.inner.monitor, MonitorMsg::Snapshot).await.unwrap_or_default();
+        let mut plugins = Vec::new();
+        for entry in snapshot.entries {
+            let supervisor = ask(&entry.supervisor, SupervisorMsg::Status).await;
+            let (name, version) = (entry.key.name.to_string(), entry.key.version.to_string());
+            let usage = usage.iter().find(|u| u.plugin == name && u.version == version).cloned();
+            plugins.push(PluginStatus { name, version, active: entry.active, supervisor, usage });
+        }
+        HostStatus { plugins, failed: snapshot.failed }
+    }
+
+    /// Events as they happen: loads, crashes, restart delays, quarantines, quota levels.
+    pub fn subscribe(&self) -> broadcast::Receiver<HostEvent> {
+        self.inner.events.subscribe()
+    }
+
+    /// Stops every actor and drops every instance; calls still queued are answered
+    /// `unavailable`, calls running finish first (within their time limit). Idempotent.
+    pub async fn shutdown(&self) {
+        if self.inner.stopped.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let _ = ask(&self.inner.registry, RegistryMsg::Shutdown).await;
+        let _ = self.inner.registry.stop_and_wait(None, Some(CONTROL_TIMEOUT)).await;
+        let _ = self.inner.monitor.stop_and_wait(None, Some(CONTROL_TIMEOUT)).await;
+    }
+}

@@ -1,0 +1,104 @@
+//! The plugin actor: one per instance. It owns the instance (its wasmtime `Store`), runs one job
+//! at a time, answers the caller itself, reports usage to the monitor, and after a crash fails so
+//! that its supervisor sees it — with the crashed job already answered.
+
+use ractor::{Actor, ActorProcessingErr, ActorRef};
+
+use crate::error::ErrorKind;
+use crate::instance::PluginInstance;
+use crate::plugin::Plugin;
+use crate::runtime::PluginKey;
+use crate::runtime::monitor::MonitorMsg;
+use crate::runtime::reply::Job;
+use crate::runtime::supervisor::SupervisorMsg;
+
+/// Messages to an instance. Its supervisor sends one only when the instance is idle, so the
+/// mailbox never holds more than one.
+pub(crate) enum InstanceMsg {
+    /// Run this job and answer it.
+    Run(Job),
+}
+
+/// Why an instance actor failed; its supervisor reads it back from the failure event.
+#[derive(Debug, thiserror::Error)]
+#[error("instance {index} crashed ({kind}): {message}")]
+pub(crate) struct Crashed {
+    pub(crate) index: usize,
+    pub(crate) kind: ErrorKind,
+    pub(crate) message: String,
+    /// The input it crashed on, for poison detection; `None` if it crashed while starting.
+    pub(crate) fingerprint: Option<u128>,
+}
+
+pub(crate) struct InstanceActor;
+
+pub(crate) struct InstanceArgs {
+    pub(crate) key: PluginKey,
+    pub(crate) plugin: Plugin,
+    pub(crate) index: usize,
+    pub(crate) supervisor: ActorRef<SupervisorMsg>,
+    pub(crate) monitor: ActorRef<MonitorMsg>,
+}
+
+pub(crate) struct InstanceState {
+    args: InstanceArgs,
+    instance: PluginInstance,
+}
+
+impl Actor for InstanceActor {
+    type Msg = InstanceMsg;
+    type State = InstanceState;
+    type Arguments = InstanceArgs;
+
+    async fn pre_start(
+        &self,
+        _me: ActorRef<InstanceMsg>,
+        args: InstanceArgs,
+    ) -> Result<InstanceState, ActorProcessingErr> {
+        let mut instance = args.plugin.instance();
+        // Instantiate now: a restarted instance is ready before the next job reaches it.
+        if let Err(e) = instance.warm_up().await {
+            return Err(Box::new(Crashed {
+                index: args.index,
+                kind: e.kind(),
+                message: e.to_string(),
+                fingerprint: None,
+            }));
+        }
+        Ok(InstanceState { args, instance })
+    }
+
+    async fn handle(
+        &self,
+        me: ActorRef<InstanceMsg>,
+        msg: InstanceMsg,
+        state: &mut InstanceState,
+    ) -> Result<(), ActorProcessingErr> {
+        let InstanceMsg::Run(job) = msg;
+        let result = state.instance.analyze(&job.graph).await;
+        let args = &state.args;
+        let _ = args.monitor.cast(MonitorMsg::Report {
+            key: args.key.clone(),
+            usage: state.instance.last_usage().clone(),
+            error: result.as_ref().err().map(|e| e.kind()),
+        });
+        let crash = match &result {
+            Err(e) if e.kind().is_crash() => Some(Crashed {
+                index: args.index,
+                kind: e.kind(),
+                message: e.to_string(),
+                fingerprint: Some(job.fingerprint),
+            }),
+            _ => None,
+        };
+        // The caller hears first; only then does the supervisor learn of the crash.
+        job.answer(result);
+        match crash {
+            Some(crashed) => Err(Box::new(crashed)),
+            None => {
+                let _ = args.supervisor.cast(SupervisorMsg::Idle { index: args.index, actor: me.get_id() });
+                Ok(())
+            }
+        }
+    }
+}
