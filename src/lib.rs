@@ -42,6 +42,8 @@ mod output;
 mod plugin;
 mod runtime;
 mod sandbox;
+#[cfg(feature = "bundled-plugins")]
+pub mod soak;
 mod state;
 pub mod wasi;
 

@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::graph::Graph;
 use crate::instance::Analysis;
 use crate::limits::Limits;
-use crate::plugin::PluginOptions;
+use crate::plugin::{LoadReport, PluginOptions};
 use crate::runtime::PluginKey;
 use crate::runtime::discovery::discover;
 use crate::runtime::events::{EventKind, HostEvent};
@@ -207,6 +207,12 @@ pub struct PluginStatus {
     pub version: String,
     /// Whether new calls go to this version (false while an older version drains).
     pub active: bool,
+    /// SHA-256 of the component, lowercase hex.
+    pub sha256: String,
+    /// How loading went (compile cache, time).
+    pub load: LoadReport,
+    /// The limits every call runs under.
+    pub limits: Limits,
     /// Its supervisor's view; `None` if the supervisor did not answer in time.
     pub supervisor: Option<SupervisorStatus>,
     /// What it used, from the resource monitor.
@@ -412,7 +418,16 @@ impl PluginHost {
             let supervisor = ask(&entry.supervisor, SupervisorMsg::Status).await;
             let (name, version) = (entry.key.name.to_string(), entry.key.version.to_string());
             let usage = usage.iter().find(|u| u.plugin == name && u.version == version).cloned();
-            plugins.push(PluginStatus { name, version, active: entry.active, supervisor, usage });
+            plugins.push(PluginStatus {
+                name,
+                version,
+                active: entry.active,
+                sha256: hex::encode(entry.plugin.sha256()),
+                load: entry.plugin.load_report().clone(),
+                limits: entry.plugin.limits().clone(),
+                supervisor,
+                usage,
+            });
         }
         HostStatus { plugins, failed: snapshot.failed }
     }

@@ -65,6 +65,8 @@ pub struct PluginUsage {
     pub dropped_bytes: u64,
     /// Standing against the quota.
     pub level: QuotaLevel,
+    /// The most recent call's usage, whatever its outcome.
+    pub last_call: Option<Usage>,
 }
 
 struct Watched {
@@ -180,6 +182,7 @@ impl Actor for Monitor {
                     u.log_bytes += usage.log_bytes;
                     u.dropped_bytes += usage.log_bytes_dropped + usage.stdio_bytes_dropped;
                     w.window.push(now, usage.wall_time);
+                    u.last_call = Some(usage);
                 }
                 state.evaluate(&key, now);
             }

@@ -65,6 +65,7 @@ pub(crate) struct RegistrySnapshot {
 #[derive(Clone)]
 pub(crate) struct Entry {
     pub(crate) key: PluginKey,
+    pub(crate) plugin: Plugin,
     pub(crate) supervisor: ActorRef<SupervisorMsg>,
     pub(crate) active: bool,
 }
@@ -161,7 +162,7 @@ impl Actor for Registry {
                 let Loaded { key, plugin, instances, policy, quota, queue_capacity } = *loaded;
                 let args = SupervisorArgs {
                     key: key.clone(),
-                    plugin,
+                    plugin: plugin.clone(),
                     instances,
                     policy,
                     events: state.args.events.clone(),
@@ -200,7 +201,7 @@ impl Actor for Registry {
                     .or_default()
                     .entry(key.version.clone())
                     .or_default()
-                    .push(Entry { key: key.clone(), supervisor, active: true });
+                    .push(Entry { key: key.clone(), plugin, supervisor, active: true });
                 state.emit(&key, EventKind::Loaded { instances: instances.max(1) });
                 let _ = reply.send(Ok(key));
             }

@@ -140,6 +140,8 @@ pub(crate) struct SupervisorState {
     state: PluginState,
     throttled: bool,
     restarts: u64,
+    /// The registry asked this version to stop once its work is done (hot swap or unload).
+    drain_requested: bool,
 }
 
 impl SupervisorState {
@@ -300,6 +302,14 @@ impl SupervisorState {
         self.queue.is_empty() && self.slots.iter().all(|s| !matches!(s, Slot::Busy(..)))
     }
 
+    /// Stops the supervisor if a drain was asked for and no work is left (also when the plugin
+    /// was quarantined while draining: its queue was answered then).
+    fn stop_if_drained(&self, me: &ActorRef<SupervisorMsg>) {
+        if self.drain_requested && self.drained() {
+            me.stop(Some("drained".into()));
+        }
+    }
+
     fn status(&self) -> SupervisorStatus {
         SupervisorStatus {
             state: self.state.clone(),
@@ -333,6 +343,7 @@ impl Actor for Supervisor {
             state: PluginState::Running,
             throttled: false,
             restarts: 0,
+            drain_requested: false,
         })
     }
 
@@ -380,9 +391,7 @@ impl Actor for Supervisor {
                     state.slots[index] = Slot::Idle(a);
                 }
                 state.dispatch();
-                if state.state == PluginState::Draining && state.drained() {
-                    me.stop(Some("drained".into()));
-                }
+                state.stop_if_drained(&me);
             }
             SupervisorMsg::Restart { index } => {
                 if matches!(state.slots.get(index), Some(Slot::BackingOff(_))) && state.serving() {
@@ -415,18 +424,20 @@ impl Actor for Supervisor {
                 }
                 let _ = reply.send(was);
             }
-            SupervisorMsg::Quarantine(reason) => state.quarantine(reason),
+            SupervisorMsg::Quarantine(reason) => {
+                state.quarantine(reason);
+                state.stop_if_drained(&me);
+            }
             SupervisorMsg::Throttle(on) => {
                 state.throttled = on;
                 state.dispatch();
             }
             SupervisorMsg::Drain => {
+                state.drain_requested = true;
                 if state.state == PluginState::Running {
                     state.state = PluginState::Draining;
                 }
-                if state.drained() {
-                    me.stop(Some("drained".into()));
-                }
+                state.stop_if_drained(&me);
             }
             SupervisorMsg::Status(reply) => {
                 let _ = reply.send(state.status());
@@ -457,6 +468,7 @@ impl Actor for Supervisor {
                 state.slots[index] = Slot::Stopped;
                 state.on_crash(&me, index, fingerprint);
                 state.dispatch();
+                state.stop_if_drained(&me);
             }
             SupervisionEvent::ActorTerminated(cell, _, _) => {
                 let Some(index) = state.slot_of(cell.get_id()) else { return Ok(()) };
@@ -470,9 +482,7 @@ impl Actor for Supervisor {
                         state.on_crash(&me, index, None);
                     }
                 }
-                if state.state == PluginState::Draining && state.drained() {
-                    me.stop(Some("drained".into()));
-                }
+                state.stop_if_drained(&me);
             }
             _ => {}
         }

@@ -282,3 +282,21 @@ fn the_demo_runs_every_bundled_plugin_as_expected() {
     assert!(text.contains(&format!("All {} plugins behaved as expected", bundled::PLUGINS.len())), "{text}");
     assert!(text.contains("[ok ] fault-memory-bomb        fault   stopped: memory-limit"), "{text}");
 }
+
+#[test]
+fn thousands_of_crash_restart_cycles_keep_memory_and_descriptors_flat() {
+    // Its own process, so no other test's allocations blur the figures. Longer runs:
+    // PTPLUGIN_SOAK_CYCLES=100000 cargo test --test all soak
+    let cycles = std::env::var("PTPLUGIN_SOAK_CYCLES").unwrap_or_else(|_| "2000".into());
+    let out = ptplugin(&["soak", "--cycles", &cycles, "--samples", "10", "--format", "json"]);
+    let v = json(&out);
+    assert_eq!(out.status.code(), Some(0), "{v:#}");
+    assert_eq!(v["flat"], true);
+    let cycles: u64 = cycles.parse().unwrap();
+    assert_eq!(v["cycles"], cycles);
+    assert_eq!(v["restarts"], cycles, "every crash was followed by a restart");
+    assert!(v["rss_growth_bytes"].as_i64().unwrap() <= 16 << 20, "{v:#}");
+    assert!(v["fd_growth"].as_i64().unwrap() <= 0, "{v:#}");
+    assert_eq!(v["live_instances_after"], 0);
+    assert_eq!(v["samples"].as_array().unwrap().len(), 11);
+}

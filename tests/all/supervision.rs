@@ -380,3 +380,63 @@ async fn a_long_guest_call_does_not_block_its_runtime_thread() {
     let ticks = ticks.load(Ordering::Relaxed);
     assert!(ticks >= 5, "only {ticks} ticks ran beside a 500 ms guest call");
 }
+
+fn looping(timeout_ms: u64, quota: parseltongue_plugins::Quota) -> PluginSpec {
+    let limits = Limits { timeout: Duration::from_millis(timeout_ms), ..Limits::default() };
+    spec("fault-loop").options(PluginOptions::new().limits(limits)).quota(quota)
+}
+
+fn levels(events: Vec<EventKind>) -> Vec<parseltongue_plugins::QuotaLevel> {
+    events
+        .into_iter()
+        .filter_map(|k| match k {
+            EventKind::Quota { level, .. } => Some(level),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_plugin_over_its_cpu_budget_is_warned_then_throttled_until_the_window_frees() {
+    use parseltongue_plugins::{Quota, QuotaLevel};
+    let quota = Quota { cpu_per_window: Some(Duration::from_millis(250)), ..Quota::default() };
+    let host = host(vec![looping(100, quota)], policy()).await;
+    let mut events = host.subscribe();
+    for _ in 0..3 {
+        assert_eq!(host.analyze("fault-loop", small()).await.unwrap_err().kind(), ErrorKind::Timeout);
+    }
+    // 300 ms used of 250: throttled. The next call waits for the one-minute window to pass.
+    let waited = tokio::time::Instant::now();
+    host.analyze("fault-loop", empty()).await.expect("served once the window frees budget");
+    assert!(waited.elapsed() >= Duration::from_secs(55), "held back for {:?}", waited.elapsed());
+    assert_eq!(
+        levels(drain(&mut events)),
+        vec![QuotaLevel::Warned, QuotaLevel::Throttled, QuotaLevel::Normal]
+    );
+    let usage = host.status().await.plugin("fault-loop").unwrap().usage.clone().unwrap();
+    assert_eq!(usage.calls, 4);
+    assert_eq!(usage.errors.get(&ErrorKind::Timeout), Some(&3));
+    host.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_plugin_far_over_its_budget_is_stopped_and_quarantined() {
+    use parseltongue_plugins::Quota;
+    let quota = Quota { cpu_per_window: Some(Duration::from_millis(100)), ..Quota::default() };
+    let host = host(vec![looping(200, quota)], policy()).await;
+    host.analyze("fault-loop", small()).await.unwrap_err();
+    let mut state = None;
+    for _ in 0..100 {
+        state = host.status().await.plugin("fault-loop").unwrap().state().cloned();
+        if matches!(state, Some(PluginState::Quarantined(_))) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let Some(PluginState::Quarantined(reason)) = state else { panic!("not quarantined: {state:?}") };
+    assert!(reason.contains("its budget of 100 ms"), "{reason}");
+    assert_eq!(host.analyze("fault-loop", empty()).await.unwrap_err().kind(), ErrorKind::Quarantined);
+    assert!(host.release("fault-loop").await.unwrap());
+    host.analyze("fault-loop", empty()).await.expect("a release also resets the quota window");
+    host.shutdown().await;
+}

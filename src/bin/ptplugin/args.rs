@@ -38,6 +38,8 @@ pub enum Command {
     Inspect(InspectArgs),
     /// Run the bundled plugins on the bundled sample graph, faults and escapes included.
     Demo(DemoArgs),
+    /// Crash and restart a plugin thousands of times; report memory, descriptors and restart latency.
+    Soak(SoakArgs),
 }
 
 /// Output format.
@@ -126,6 +128,21 @@ pub struct InspectArgs {
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct SoakArgs {
+    /// Crash/restart cycles to run.
+    #[arg(long, value_name = "N", default_value_t = 2000, value_parser = clap::value_parser!(u64).range(10..))]
+    pub cycles: u64,
+
+    /// Process samples to take after the warm-up.
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    pub samples: u64,
+
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,

@@ -1,16 +1,20 @@
-//! `ptplugin demo`: every bundled plugin on the bundled sample graph, concurrently. Analyses
-//! report findings; faults must be stopped with their documented kind and the same plugin must
-//! then answer a good call; floods must be bounded; escapes must be denied. Exit 1 otherwise.
+//! `ptplugin demo`: every bundled plugin on the bundled sample graph, concurrently, through the
+//! supervision runtime. Analyses report findings; faults must be stopped with their documented
+//! kind and the restarted instance must then answer a good call; floods must be bounded; escapes
+//! must be denied. Ends with the host's status: restarts and usage per plugin. Exit 1 otherwise.
 
 use std::fmt::Write as _;
 use std::net::TcpListener;
 use std::process::ExitCode;
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use parseltongue_plugins::bundled::{self, BundledPlugin, Role, Verdict};
-use parseltongue_plugins::{Analysis, Error, Graph, Limits, PluginOptions, Result, Sandbox};
+use parseltongue_plugins::{
+    Analysis, Error, Graph, HostStatus, Limits, PluginHost, PluginOptions, PluginSpec, PluginState, Result,
+    Sandbox,
+};
 use serde_json::json;
-use tokio::task::JoinSet;
 
 use crate::args::{DemoArgs, Format};
 use crate::report::{self, Failure, PLUGIN_FAILED};
@@ -19,15 +23,15 @@ use crate::report::{self, Failure, PLUGIN_FAILED};
 struct Outcome {
     plugin: &'static BundledPlugin,
     result: Result<Analysis>,
-    /// Wall time of the main call, whether it succeeded or not.
+    /// The caller's wait for the result.
     wall: Duration,
-    /// For faults: the good call on the same plugin that must follow.
+    /// For faults: the good call that must follow, served by the restarted instance.
     recovery: Option<Result<Analysis>>,
     verdict: Verdict,
 }
 
 pub async fn demo(sandbox: &Sandbox, args: DemoArgs) -> std::result::Result<ExitCode, Failure> {
-    let graph = Graph::from_json(bundled::SAMPLE_GRAPH)?;
+    let graph = Arc::new(Graph::from_json(bundled::SAMPLE_GRAPH)?);
     let limits = Limits::default();
     // A real listener for the TCP escape fixture to aim at; it must never see a connection.
     let listener =
@@ -39,17 +43,21 @@ pub async fn demo(sandbox: &Sandbox, args: DemoArgs) -> std::result::Result<Exit
         .map_err(|e| Error::Io { context: "listener address".into(), source: e })?
         .port();
 
-    let mut tasks = JoinSet::new();
-    for (index, plugin) in bundled::PLUGINS.iter().enumerate() {
+    let mut builder = PluginHost::builder().sandbox(sandbox.clone());
+    for plugin in bundled::PLUGINS {
         let options = PluginOptions::new().limits(limits.clone()).config("port", port.to_string());
-        let loaded = sandbox.load(plugin.name, plugin.wasm, options)?;
-        let graph = graph.clone();
-        tasks.spawn(async move {
-            let mut instance = loaded.instance();
-            let result = instance.analyze(&graph).await;
-            let wall = instance.last_usage().wall_time;
+        builder = builder.plugin(PluginSpec::bytes(plugin.name, plugin.wasm).options(options));
+    }
+    let host = builder.start().await?;
+
+    let runs = bundled::PLUGINS.iter().map(|plugin| {
+        let (host, graph) = (host.clone(), graph.clone());
+        async move {
+            let started = Instant::now();
+            let result = host.analyze(plugin.name, graph).await;
+            let wall = started.elapsed();
             let recovery = match plugin.role {
-                Role::Fault(_) => Some(instance.analyze(&Graph::default()).await),
+                Role::Fault(_) => Some(host.analyze(plugin.name, Graph::default()).await),
                 _ => None,
             };
             let mut verdict = bundled::judge(plugin.role, &result);
@@ -57,12 +65,12 @@ pub async fn demo(sandbox: &Sandbox, args: DemoArgs) -> std::result::Result<Exit
                 verdict.as_expected = false;
                 verdict.summary.push_str(&format!("; but the next good call failed: {e}"));
             }
-            (index, Outcome { plugin, result, wall, recovery, verdict })
-        });
-    }
-    let mut outcomes: Vec<(usize, Outcome)> = tasks.join_all().await;
-    outcomes.sort_by_key(|(i, _)| *i);
-    let mut outcomes: Vec<Outcome> = outcomes.into_iter().map(|(_, o)| o).collect();
+            Outcome { plugin, result, wall, recovery, verdict }
+        }
+    });
+    let mut outcomes: Vec<Outcome> = futures::future::join_all(runs).await;
+    let status = host.status().await;
+    host.shutdown().await;
 
     std::thread::sleep(Duration::from_millis(20));
     if listener.accept().is_ok()
@@ -76,8 +84,8 @@ pub async fn demo(sandbox: &Sandbox, args: DemoArgs) -> std::result::Result<Exit
 
     let all_ok = outcomes.iter().all(|o| o.verdict.as_expected);
     match args.format {
-        Format::Json => report::print_json(&as_json(&graph, &limits, &outcomes, all_ok))?,
-        Format::Text => report::print_text(&as_text(sandbox, &graph, &limits, &outcomes, all_ok))?,
+        Format::Json => report::print_json(&as_json(&graph, &limits, &outcomes, &status, all_ok))?,
+        Format::Text => report::print_text(&as_text(sandbox, &graph, &limits, &outcomes, &status, all_ok))?,
     }
     Ok(if all_ok { ExitCode::SUCCESS } else { ExitCode::from(PLUGIN_FAILED) })
 }
@@ -91,7 +99,14 @@ fn role_word(role: Role) -> &'static str {
     }
 }
 
-fn as_text(sandbox: &Sandbox, graph: &Graph, limits: &Limits, outcomes: &[Outcome], all_ok: bool) -> String {
+fn as_text(
+    sandbox: &Sandbox,
+    graph: &Graph,
+    limits: &Limits,
+    outcomes: &[Outcome],
+    status: &HostStatus,
+    all_ok: bool,
+) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -144,11 +159,49 @@ fn as_text(sandbox: &Sandbox, graph: &Graph, limits: &Limits, outcomes: &[Outcom
                 let _ = write!(detail, " ({e})");
             }
         }
-        if let Some(Ok(_)) = &o.recovery {
-            detail.push_str("; next call ok on a fresh instance");
+        match (&o.result, &o.recovery) {
+            (Err(e), Some(Ok(_))) if e.kind().is_crash() => detail.push_str("; restarted, next call ok"),
+            (_, Some(Ok(_))) => detail.push_str("; next call ok"),
+            _ => {}
         }
         let _ = writeln!(out, "  [{mark}] {:<24} {:<7} {detail}", o.plugin.name, role_word(o.plugin.role));
     }
+
+    let _ = writeln!(out);
+    let _ = writeln!(out, "Status (supervision and resource monitor):");
+    let _ = writeln!(
+        out,
+        "  {:<24} {:<12} {:>8} {:>5}  {:<22} {:>11} {:>11}",
+        "plugin", "state", "restarts", "calls", "errors", "guest time", "peak memory"
+    );
+    for p in &status.plugins {
+        let state = match p.state() {
+            Some(PluginState::Running) => "running",
+            Some(PluginState::Quarantined(_)) => "quarantined",
+            Some(PluginState::Draining) => "draining",
+            None => "unknown",
+        };
+        let restarts = p.supervisor.as_ref().map(|s| s.restarts).unwrap_or(0);
+        let (calls, errors, time, memory) = match &p.usage {
+            Some(u) => {
+                let errors: Vec<String> = u.errors.iter().map(|(k, n)| format!("{k}×{n}")).collect();
+                let errors = if errors.is_empty() { "-".to_string() } else { errors.join(",") };
+                (
+                    u.calls,
+                    errors,
+                    format!("{:.1} ms", u.wall_time.as_secs_f64() * 1000.0),
+                    report::bytes(u.peak_memory_bytes),
+                )
+            }
+            None => (0, "-".into(), "-".into(), "-".into()),
+        };
+        let _ = writeln!(
+            out,
+            "  {:<24} {state:<12} {restarts:>8} {calls:>5}  {errors:<22} {time:>11} {memory:>11}",
+            p.name
+        );
+    }
+
     let _ = writeln!(out);
     let bad = outcomes.iter().filter(|o| !o.verdict.as_expected).count();
     if all_ok {
@@ -163,7 +216,13 @@ fn as_text(sandbox: &Sandbox, graph: &Graph, limits: &Limits, outcomes: &[Outcom
     out
 }
 
-fn as_json(graph: &Graph, limits: &Limits, outcomes: &[Outcome], all_ok: bool) -> serde_json::Value {
+fn as_json(
+    graph: &Graph,
+    limits: &Limits,
+    outcomes: &[Outcome],
+    status: &HostStatus,
+    all_ok: bool,
+) -> serde_json::Value {
     let plugins: Vec<serde_json::Value> = outcomes
         .iter()
         .map(|o| {
@@ -172,6 +231,7 @@ fn as_json(graph: &Graph, limits: &Limits, outcomes: &[Outcome], all_ok: bool) -
                 "role": role_word(o.plugin.role),
                 "as_expected": o.verdict.as_expected,
                 "summary": o.verdict.summary,
+                "wall_time_ms": o.wall.as_secs_f64() * 1000.0,
             });
             if let Role::Fault(kind) = o.plugin.role {
                 v["expected_kind"] = json!(kind);
@@ -190,6 +250,7 @@ fn as_json(graph: &Graph, limits: &Limits, outcomes: &[Outcome], all_ok: bool) -
         "graph": { "nodes": graph.nodes().len(), "edges": graph.edges().len() },
         "limits": limits,
         "plugins": plugins,
+        "status": status,
         "all_as_expected": all_ok,
     })
 }

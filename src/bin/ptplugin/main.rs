@@ -5,6 +5,7 @@ mod demo;
 mod inspect;
 mod report;
 mod run;
+mod soak;
 
 use std::process::ExitCode;
 
@@ -21,6 +22,7 @@ fn main() -> ExitCode {
         Command::Run(a) => a.format,
         Command::Inspect(a) => a.format,
         Command::Demo(a) => a.format,
+        Command::Soak(a) => a.format,
     };
     match dispatch(cli) {
         Ok(code) => code,
@@ -38,6 +40,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Run(args) => runtime.block_on(run::run(&sandbox, args)),
         Command::Inspect(args) => inspect::inspect(&sandbox, args),
         Command::Demo(args) => runtime.block_on(demo::demo(&sandbox, args)),
+        Command::Soak(args) => runtime.block_on(soak::soak(&sandbox, args)),
     }
 }
 

@@ -1,10 +1,13 @@
-//! `ptplugin run`: one plugin, one graph.
+//! `ptplugin run`: one plugin, one graph, through the supervision runtime (one instance).
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::process::ExitCode;
+use std::sync::Arc;
 
-use parseltongue_plugins::{Analysis, Error, Graph, Plugin, PluginOptions, Sandbox, bundled};
+use parseltongue_plugins::{
+    Analysis, Error, Graph, PluginHost, PluginOptions, PluginSpec, PluginStatus, Sandbox, Usage, bundled,
+};
 use serde_json::json;
 
 use crate::args::{Format, RunArgs};
@@ -30,43 +33,58 @@ pub fn read_plugin(spec: &str) -> Result<(String, Cow<'static, [u8]>), Error> {
 }
 
 pub async fn run(sandbox: &Sandbox, args: RunArgs) -> Result<ExitCode, Failure> {
-    let graph = Graph::from_path(&args.graph)?;
+    let graph = Arc::new(Graph::from_path(&args.graph)?);
     let (name, bytes) = read_plugin(&args.plugin)?;
     let mut options = PluginOptions::new().limits(args.limits.to_limits());
     for (key, value) in args.config {
         options = options.config(key, value);
     }
-    let plugin = sandbox.load(&name, &bytes, options)?;
-    let mut instance = plugin.instance();
-    match instance.analyze(&graph).await {
-        Ok(analysis) => {
-            match args.format {
-                Format::Json => report::print_json(&success_json(&plugin, &analysis))?,
-                Format::Text => report::print_text(&success_text(&plugin, &analysis))?,
-            }
-            Ok(ExitCode::SUCCESS)
+    let host = PluginHost::builder().sandbox(sandbox.clone()).start().await?;
+    let outcome =
+        call(&host, PluginSpec::bytes(name.clone(), bytes.into_owned()).options(options), &name, graph).await;
+    host.shutdown().await;
+    let (analysis, status) = outcome?;
+    match args.format {
+        Format::Json => report::print_json(&success_json(&status, &analysis))?,
+        Format::Text => report::print_text(&success_text(&status, &analysis))?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Loads, runs once, and reads the status (for the load report, or the failed call's usage).
+async fn call(
+    host: &PluginHost,
+    spec: PluginSpec,
+    name: &str,
+    graph: Arc<Graph>,
+) -> Result<(Analysis, PluginStatus), Failure> {
+    host.load(spec).await?;
+    let result = host.analyze(name, graph).await;
+    let status = host.status().await.plugin(name).cloned();
+    match (result, status) {
+        (Ok(analysis), Some(status)) => Ok((analysis, status)),
+        (Ok(_), None) => {
+            Err(Error::Unavailable { plugin: name.into(), reason: "it vanished after the call".into() }
+                .into())
         }
-        Err(error) => {
-            Err(Failure { error: Box::new(error), usage: Some(Box::new(instance.last_usage().clone())) })
+        (Err(error), status) => {
+            let usage: Option<Usage> = status.and_then(|s| s.usage).and_then(|u| u.last_call);
+            Err(Failure { error: Box::new(error), usage: usage.map(Box::new) })
         }
     }
 }
 
-fn success_json(plugin: &Plugin, analysis: &Analysis) -> serde_json::Value {
+fn success_json(status: &PluginStatus, analysis: &Analysis) -> serde_json::Value {
     let mut value = json!(analysis);
-    value["plugin"] = json!({
-        "name": plugin.name(),
-        "sha256": hex::encode(plugin.sha256()),
-        "load": plugin.load_report(),
-    });
-    value["limits"] = json!(plugin.limits());
+    value["plugin"] = json!({ "name": status.name, "sha256": status.sha256, "load": status.load });
+    value["limits"] = json!(status.limits);
     value
 }
 
-fn success_text(plugin: &Plugin, analysis: &Analysis) -> String {
+fn success_text(status: &PluginStatus, analysis: &Analysis) -> String {
     let r = &analysis.result;
     let mut out = String::new();
-    let _ = writeln!(out, "{}: {} findings, confidence {:.2}", plugin.name(), r.findings.len(), r.confidence);
+    let _ = writeln!(out, "{}: {} findings, confidence {:.2}", status.name, r.findings.len(), r.confidence);
     for finding in &r.findings {
         let _ = writeln!(out, "  - {finding}");
     }
@@ -76,13 +94,12 @@ fn success_text(plugin: &Plugin, analysis: &Analysis) -> String {
             let _ = writeln!(out, "  - {rec}");
         }
     }
-    let load = plugin.load_report();
     let _ = writeln!(
         out,
         "usage: {} [load {:.1} ms, compile cache: {}]",
         report::usage_line(&analysis.usage),
-        load.load_time.as_secs_f64() * 1000.0,
-        cache_word(&load.cache)
+        status.load.load_time.as_secs_f64() * 1000.0,
+        cache_word(&status.load.cache)
     );
     out
 }

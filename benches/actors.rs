@@ -1,0 +1,84 @@
+//! The supervision runtime's cost: a request/reply round trip through `PluginHost` (registry
+//! route, supervisor, instance actor, guest call) against the same guest call made directly, and
+//! against a bare tokio mpsc round trip; and restart latency (crash → next good reply, with a
+//! zero backoff so only the restart itself is measured). All in one run, so ratios compare.
+//!
+//! `cargo bench --bench actors`; `cargo test --benches` runs each case once (CI).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use parseltongue_plugins::{
+    Backoff, Graph, PluginHost, PluginOptions, PluginSpec, RestartPolicy, Sandbox, bundled,
+};
+use tokio::sync::{mpsc, oneshot};
+
+fn actors(c: &mut Criterion) {
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    let sandbox = Sandbox::builder().no_cache().build().expect("sandbox");
+    let census = bundled::get("node-census").expect("bundled").wasm;
+    let panic = bundled::get("fault-panic").expect("bundled").wasm;
+    let empty = Arc::new(Graph::default());
+    let crash = Arc::new(Graph::from_json(r#"{"nodes":[{"id":"a","node_type":"fn"}]}"#).expect("graph"));
+    let policy = RestartPolicy {
+        backoff: Backoff { initial: Duration::ZERO, max: Duration::ZERO, multiplier: 1.0, jitter: 0.0 },
+        max_restarts: u32::MAX,
+        poison_threshold: u32::MAX,
+        ..RestartPolicy::default()
+    };
+    let host = runtime.block_on(async {
+        PluginHost::builder()
+            .sandbox(sandbox.clone())
+            .restart_policy(policy)
+            .plugin(PluginSpec::bytes("census", census))
+            .plugin(PluginSpec::bytes("panic", panic))
+            .start()
+            .await
+            .expect("host")
+    });
+
+    let mut group = c.benchmark_group("round trip");
+    group.sample_size(30).measurement_time(Duration::from_secs(5));
+    group.bench_function("tokio mpsc + oneshot (no plugin)", |b| {
+        let (tx, mut rx) = mpsc::channel::<oneshot::Sender<u64>>(64);
+        runtime.spawn(async move {
+            while let Some(reply) = rx.recv().await {
+                let _ = reply.send(42);
+            }
+        });
+        b.iter(|| {
+            runtime.block_on(async {
+                let (reply, answer) = oneshot::channel();
+                tx.send(reply).await.expect("send");
+                answer.await.expect("answer")
+            })
+        })
+    });
+    let plugin = sandbox.load("census", census, PluginOptions::new()).expect("load");
+    let mut instance = plugin.instance();
+    group.bench_function("trivial plugin, direct call (no actors)", |b| {
+        b.iter(|| runtime.block_on(instance.analyze(&empty)).expect("reply"))
+    });
+    group.bench_function("trivial plugin through PluginHost (actors)", |b| {
+        b.iter(|| runtime.block_on(host.analyze("census", empty.clone())).expect("reply"))
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("restart");
+    group.sample_size(30).measurement_time(Duration::from_secs(5));
+    group.bench_function("crash, then the next good reply (zero backoff)", |b| {
+        b.iter(|| {
+            runtime.block_on(async {
+                host.analyze("panic", crash.clone()).await.expect_err("a trap");
+                host.analyze("panic", empty.clone()).await.expect("the restarted instance answers")
+            })
+        })
+    });
+    group.finish();
+    runtime.block_on(host.shutdown());
+}
+
+criterion_group!(benches, actors);
+criterion_main!(benches);

@@ -1,0 +1,149 @@
+//! Soak: thousands of crash → restart → good reply cycles through a real [`PluginHost`], with the
+//! process's memory and file descriptors sampled along the way. Flat is the requirement; the
+//! crash-to-good-reply latencies are the restart cost as a caller sees it.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::bundled;
+use crate::error::{Error, Result};
+use crate::graph::Graph;
+use crate::runtime::host::PluginHost;
+use crate::runtime::restart::{Backoff, RestartPolicy};
+use crate::runtime::spec::PluginSpec;
+use crate::sandbox::Sandbox;
+
+/// One sample of the process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct ProcessSample {
+    /// Cycles completed when sampled.
+    pub cycle: usize,
+    /// Resident set size in bytes.
+    pub rss_bytes: u64,
+    /// Open file descriptors.
+    pub fds: usize,
+}
+
+/// What a soak run measured.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SoakReport {
+    /// Crash/restart cycles run.
+    pub cycles: usize,
+    /// Restarts the supervisor reported.
+    pub restarts: u64,
+    /// Wall time of the whole run.
+    #[serde(serialize_with = "crate::instance::as_millis", rename = "elapsed_ms")]
+    pub elapsed: Duration,
+    /// Crash reply → next good reply (restart, instantiation and a call), median.
+    #[serde(serialize_with = "crate::instance::as_millis", rename = "restart_p50_ms")]
+    pub restart_p50: Duration,
+    /// The same, 99th percentile.
+    #[serde(serialize_with = "crate::instance::as_millis", rename = "restart_p99_ms")]
+    pub restart_p99: Duration,
+    /// Samples over the run; the first is taken after a warm-up tenth of the cycles.
+    pub samples: Vec<ProcessSample>,
+    /// Plugin instances alive after shutdown (must be 0).
+    pub live_instances_after: usize,
+}
+
+impl SoakReport {
+    /// RSS growth from the first sample to the last, in bytes (negative if it shrank).
+    pub fn rss_growth(&self) -> i64 {
+        match (self.samples.first(), self.samples.last()) {
+            (Some(a), Some(b)) => b.rss_bytes as i64 - a.rss_bytes as i64,
+            _ => 0,
+        }
+    }
+
+    /// File-descriptor growth from the first sample to the last.
+    pub fn fd_growth(&self) -> i64 {
+        match (self.samples.first(), self.samples.last()) {
+            (Some(a), Some(b)) => b.fds as i64 - a.fds as i64,
+            _ => 0,
+        }
+    }
+}
+
+/// Resident set size and open descriptors of this process (Linux `/proc`).
+pub fn sample_process(cycle: usize) -> ProcessSample {
+    let page = rustix::param::page_size() as u64;
+    let rss_pages = std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .unwrap_or(0);
+    let fds = std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0);
+    ProcessSample { cycle, rss_bytes: rss_pages * page, fds }
+}
+
+/// Runs `cycles` crash/restart cycles of the bundled `fault-panic` plugin, sampling the process
+/// `samples` times after a warm-up.
+///
+/// # Errors
+///
+/// Any error other than the expected trap and recovery, which would mean supervision failed.
+pub async fn soak(sandbox: Sandbox, cycles: usize, samples: usize) -> Result<SoakReport> {
+    let policy = RestartPolicy {
+        backoff: Backoff { initial: Duration::ZERO, max: Duration::ZERO, multiplier: 1.0, jitter: 0.0 },
+        max_restarts: u32::MAX,
+        poison_threshold: u32::MAX,
+        ..RestartPolicy::default()
+    };
+    let wasm = bundled::get("fault-panic").map(|p| p.wasm).unwrap_or_default();
+    let host = PluginHost::builder()
+        .sandbox(sandbox.clone())
+        .restart_policy(policy)
+        .plugin(PluginSpec::bytes("fault-panic", wasm))
+        .start()
+        .await?;
+    let crash = Arc::new(Graph::from_json(r#"{"nodes":[{"id":"a","node_type":"fn"}]}"#)?);
+    let calm = Arc::new(Graph::default());
+    let warm_up = cycles / 10;
+    let every = ((cycles - warm_up) / samples.max(1)).max(1);
+    let mut latencies = Vec::with_capacity(cycles);
+    let mut taken = Vec::new();
+    let started = Instant::now();
+    for cycle in 0..cycles {
+        if cycle >= warm_up && (cycle - warm_up).is_multiple_of(every) {
+            taken.push(sample_process(cycle));
+        }
+        match host.analyze("fault-panic", crash.clone()).await {
+            Err(e) if e.kind() == crate::ErrorKind::Trap => {}
+            other => return Err(unexpected("a trap", other)),
+        }
+        let crashed = Instant::now();
+        if let Err(e) = host.analyze("fault-panic", calm.clone()).await {
+            return Err(unexpected("a good reply after the restart", Err(e)));
+        }
+        latencies.push(crashed.elapsed());
+    }
+    taken.push(sample_process(cycles));
+    let elapsed = started.elapsed();
+    let restarts = host
+        .status()
+        .await
+        .plugin("fault-panic")
+        .and_then(|p| p.supervisor.as_ref().map(|s| s.restarts))
+        .unwrap_or(0);
+    host.shutdown().await;
+    latencies.sort();
+    let pick = |q: f64| {
+        latencies.get(((latencies.len() as f64 * q) as usize).min(latencies.len().saturating_sub(1))).copied()
+    };
+    Ok(SoakReport {
+        cycles,
+        restarts,
+        elapsed,
+        restart_p50: pick(0.5).unwrap_or_default(),
+        restart_p99: pick(0.99).unwrap_or_default(),
+        samples: taken,
+        live_instances_after: sandbox.live_instances(),
+    })
+}
+
+fn unexpected(wanted: &str, got: Result<crate::Analysis>) -> Error {
+    let got = match got {
+        Ok(_) => "success".to_string(),
+        Err(e) => format!("{}: {e}", e.kind()),
+    };
+    Error::Unavailable { plugin: "fault-panic".into(), reason: format!("soak expected {wanted}, got {got}") }
+}
