@@ -181,7 +181,7 @@ impl Actor for Monitor {
                     u.host_calls += usage.host_calls;
                     u.log_bytes += usage.log_bytes;
                     u.dropped_bytes += usage.log_bytes_dropped + usage.stdio_bytes_dropped;
-                    w.window.push(now, usage.wall_time);
+                    w.window.push(now, usage.wall_time, w.quota.window);
                     u.last_call = Some(usage);
                 }
                 state.evaluate(&key, now);

@@ -69,29 +69,45 @@ impl Quota {
     }
 }
 
-/// Time used in the last `window`.
+/// Buckets per window: usage is kept per 1/60 of the window, so memory stays constant however
+/// many calls a plugin makes, at the cost of that much precision at the window's edge.
+const BUCKETS: u32 = 60;
+
+/// Time used in the last `window`, in a bounded number of buckets.
 #[derive(Debug, Default)]
 pub(crate) struct Window {
-    entries: VecDeque<(Instant, Duration)>,
+    /// (bucket start, time used in it), oldest first.
+    buckets: VecDeque<(Instant, Duration)>,
     sum: Duration,
 }
 
 impl Window {
-    pub(crate) fn push(&mut self, at: Instant, used: Duration) {
-        self.entries.push_back((at, used));
+    pub(crate) fn push(&mut self, at: Instant, used: Duration, window: Duration) {
+        let width = window / BUCKETS;
+        match self.buckets.back_mut() {
+            Some((start, total)) if at.duration_since(*start) < width => *total += used,
+            _ => self.buckets.push_back((at, used)),
+        }
         self.sum += used;
     }
 
-    /// Forgets what is older than `window` before `now`; returns what remains.
+    /// Forgets buckets that ended more than `window` before `now`; returns what remains.
     pub(crate) fn used(&mut self, now: Instant, window: Duration) -> Duration {
-        while let Some(&(at, used)) = self.entries.front() {
-            if now.duration_since(at) <= window {
+        let width = window / BUCKETS;
+        while let Some(&(start, used)) = self.buckets.front() {
+            if now.duration_since(start) <= window + width {
                 break;
             }
-            self.entries.pop_front();
+            self.buckets.pop_front();
             self.sum = self.sum.saturating_sub(used);
         }
         self.sum
+    }
+
+    /// Buckets held (at most a little over [`BUCKETS`] in steady use).
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.buckets.len()
     }
 }
 
@@ -115,12 +131,29 @@ mod tests {
 
     #[test]
     fn the_window_forgets_old_usage() {
+        let minute = Duration::from_secs(60);
         let mut w = Window::default();
         let t = Instant::now();
-        w.push(t, Duration::from_secs(3));
-        w.push(t + Duration::from_secs(30), Duration::from_secs(2));
-        assert_eq!(w.used(t + Duration::from_secs(40), Duration::from_secs(60)), Duration::from_secs(5));
-        assert_eq!(w.used(t + Duration::from_secs(61), Duration::from_secs(60)), Duration::from_secs(2));
-        assert_eq!(w.used(t + Duration::from_secs(200), Duration::from_secs(60)), Duration::ZERO);
+        w.push(t, Duration::from_secs(3), minute);
+        w.push(t + Duration::from_secs(30), Duration::from_secs(2), minute);
+        assert_eq!(w.used(t + Duration::from_secs(40), minute), Duration::from_secs(5));
+        assert_eq!(w.used(t + Duration::from_secs(62), minute), Duration::from_secs(2));
+        assert_eq!(w.used(t + Duration::from_secs(200), minute), Duration::ZERO);
+    }
+
+    #[test]
+    fn the_window_stays_small_however_many_calls_it_counts() {
+        let minute = Duration::from_secs(60);
+        let mut w = Window::default();
+        let t = Instant::now();
+        for i in 0..100_000u64 {
+            let at = t + Duration::from_micros(i * 1200); // 100k calls over two minutes
+            w.push(at, Duration::from_micros(100), minute);
+            w.used(at, minute);
+        }
+        assert!(w.len() <= BUCKETS as usize + 2, "{} buckets", w.len());
+        let used = w.used(t + Duration::from_secs(120), minute);
+        let expected = Duration::from_micros(100 * 50_000); // the last minute's calls
+        assert!(used >= expected && used <= expected + Duration::from_millis(200), "{used:?}");
     }
 }

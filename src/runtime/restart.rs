@@ -101,6 +101,10 @@ impl Default for RestartPolicy {
     }
 }
 
+/// Crash times remembered at most, whatever the policy (a policy allowing more restarts than this
+/// in its period behaves as if it allowed exactly this many).
+const MAX_REMEMBERED: usize = 10_000;
+
 /// What to do about a crash.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Decision {
@@ -129,7 +133,11 @@ impl History {
         self.consecutive = self.consecutive.saturating_add(1);
         self.total += 1;
         self.recent.push_back(now);
-        while self.recent.front().is_some_and(|t| now.duration_since(*t) > policy.period) {
+        // Only whether the period holds more than `max_restarts` matters: keep no more than that.
+        let keep = (policy.max_restarts as usize).saturating_add(1).min(MAX_REMEMBERED);
+        while self.recent.len() > keep
+            || self.recent.front().is_some_and(|t| now.duration_since(*t) > policy.period)
+        {
             self.recent.pop_front();
         }
         if self.recent.len() > policy.max_restarts as usize {
