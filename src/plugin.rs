@@ -130,27 +130,17 @@ pub(crate) fn link(
     let (pre, stubbed) = match linker.instantiate_pre(component) {
         Ok(pre) => (pre, None),
         Err(first) => {
+            // Report the first (strict) failure if stubbing does not help either.
+            let reason = format!("{first:#}");
+            let refused = |_| Error::Incompatible { message: reason.clone() };
             let mut lenient = linker.clone();
-            lenient
-                .define_unknown_imports_as_traps(component)
-                .map_err(|_| incompatible(first.clone_message()))?;
-            let pre = lenient.instantiate_pre(component).map_err(|_| incompatible(first.clone_message()))?;
-            (pre, Some(format!("{first:#}")))
+            lenient.define_unknown_imports_as_traps(component).map_err(refused)?;
+            let pre = lenient.instantiate_pre(component).map_err(refused)?;
+            (pre, Some(reason))
         }
     };
     let pre = AnalyzerPre::new(pre).map_err(incompatible)?;
     Ok((pre, stubbed))
-}
-
-/// Keeps the message of an error whose original is consumed elsewhere.
-trait CloneMessage {
-    fn clone_message(&self) -> wasmtime::Error;
-}
-
-impl CloneMessage for wasmtime::Error {
-    fn clone_message(&self) -> wasmtime::Error {
-        wasmtime::Error::msg(format!("{self:#}"))
-    }
 }
 
 impl Plugin {

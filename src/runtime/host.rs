@@ -21,7 +21,7 @@ use crate::runtime::discovery::discover;
 use crate::runtime::events::{EventKind, HostEvent};
 use crate::runtime::monitor::{Monitor, MonitorMsg, PluginUsage};
 use crate::runtime::quota::Quota;
-use crate::runtime::registry::{FailedLoad, Loaded, Registry, RegistryArgs, RegistryMsg, Routes};
+use crate::runtime::registry::{FailedLoad, Loaded, Registry, RegistryArgs, RegistryMsg, Route, Routes};
 use crate::runtime::reply::{self, Job};
 use crate::runtime::restart::RestartPolicy;
 use crate::runtime::spec::PluginSpec;
@@ -242,13 +242,16 @@ impl HostStatus {
     }
 }
 
+/// Asks an actor and waits (bounded) for the answer; silence is `unavailable`, naming `who`.
 async fn ask<M: ractor::Message, T: Send + 'static>(
     actor: &ActorRef<M>,
     msg: impl FnOnce(RpcReplyPort<T>) -> M,
-) -> Option<T> {
+    plugin: &str,
+    who: &str,
+) -> Result<T> {
     match actor.call(msg, Some(CONTROL_TIMEOUT)).await {
-        Ok(ractor::rpc::CallResult::Success(value)) => Some(value),
-        _ => None,
+        Ok(ractor::rpc::CallResult::Success(value)) => Ok(value),
+        _ => Err(Error::Unavailable { plugin: plugin.to_string(), reason: format!("{who} did not answer") }),
     }
 }
 
@@ -261,6 +264,15 @@ impl PluginHost {
     /// The sandbox plugins are compiled and run in.
     pub fn sandbox(&self) -> &Sandbox {
         &self.inner.sandbox
+    }
+
+    /// Where calls to `plugin` go now.
+    fn route(&self, plugin: &str) -> Result<Route> {
+        self.inner
+            .routes
+            .get(plugin)
+            .map(|r| r.clone())
+            .ok_or_else(|| Error::NotFound { plugin: plugin.to_string() })
     }
 
     fn unavailable(&self, plugin: &str) -> Option<Error> {
@@ -283,12 +295,7 @@ impl PluginHost {
         if let Some(e) = self.unavailable(plugin) {
             return Err(e);
         }
-        let route = self
-            .inner
-            .routes
-            .get(plugin)
-            .map(|r| r.clone())
-            .ok_or_else(|| Error::NotFound { plugin: plugin.to_string() })?;
+        let route = self.route(plugin)?;
         let permit = route
             .admission
             .clone()
@@ -355,10 +362,8 @@ impl PluginHost {
             quota: spec.quota.unwrap_or_else(|| inner.quota.clone()),
             queue_capacity: inner.queue_capacity,
         };
-        match ask(&inner.registry, |reply| RegistryMsg::Start(Box::new(loaded), reply)).await {
-            Some(result) => result,
-            None => Err(Error::Unavailable { plugin: source, reason: "the registry did not answer".into() }),
-        }
+        ask(&inner.registry, |reply| RegistryMsg::Start(Box::new(loaded), reply), &source, "the registry")
+            .await?
     }
 
     fn record_failure(&self, source: &str, error: &Error) {
@@ -379,9 +384,7 @@ impl PluginHost {
     /// [`Error::NotFound`] if no plugin of that name is loaded.
     pub async fn unload(&self, plugin: &str) -> Result<()> {
         let name = plugin.to_string();
-        ask(&self.inner.registry, |reply| RegistryMsg::Unload(name, reply)).await.unwrap_or_else(|| {
-            Err(Error::Unavailable { plugin: plugin.into(), reason: "the registry did not answer".into() })
-        })
+        ask(&self.inner.registry, |reply| RegistryMsg::Unload(name, reply), plugin, "the registry").await?
     }
 
     /// Lifts `plugin`'s quarantine (an operator's decision): its crash history and quota window
@@ -391,16 +394,8 @@ impl PluginHost {
     ///
     /// [`Error::NotFound`] if no plugin of that name is loaded.
     pub async fn release(&self, plugin: &str) -> Result<bool> {
-        let route = self
-            .inner
-            .routes
-            .get(plugin)
-            .map(|r| r.clone())
-            .ok_or_else(|| Error::NotFound { plugin: plugin.to_string() })?;
-        let was = ask(&route.supervisor, SupervisorMsg::Release).await.ok_or_else(|| Error::Unavailable {
-            plugin: plugin.to_string(),
-            reason: "its supervisor did not answer".into(),
-        })?;
+        let route = self.route(plugin)?;
+        let was = ask(&route.supervisor, SupervisorMsg::Release, plugin, "its supervisor").await?;
         if was {
             let _ = self.inner.monitor.cast(MonitorMsg::Released { key: route.key.clone() });
         }
@@ -409,13 +404,14 @@ impl PluginHost {
 
     /// Every plugin's state, instances, restarts and usage, and the plugins that failed to load.
     pub async fn status(&self) -> HostStatus {
-        let Some(snapshot) = ask(&self.inner.registry, RegistryMsg::Snapshot).await else {
+        let Ok(snapshot) = ask(&self.inner.registry, RegistryMsg::Snapshot, "", "the registry").await else {
             return HostStatus { plugins: Vec::new(), failed: Vec::new() };
         };
-        let usage = ask(&self.inner.monitor, MonitorMsg::Snapshot).await.unwrap_or_default();
+        let usage =
+            ask(&self.inner.monitor, MonitorMsg::Snapshot, "", "the monitor").await.unwrap_or_default();
         let mut plugins = Vec::new();
         for entry in snapshot.entries {
-            let supervisor = ask(&entry.supervisor, SupervisorMsg::Status).await;
+            let supervisor = ask(&entry.supervisor, SupervisorMsg::Status, "", "a supervisor").await.ok();
             let (name, version) = (entry.key.name.to_string(), entry.key.version.to_string());
             let usage = usage.iter().find(|u| u.plugin == name && u.version == version).cloned();
             plugins.push(PluginStatus {
@@ -443,7 +439,7 @@ impl PluginHost {
         if self.inner.stopped.swap(true, Ordering::AcqRel) {
             return;
         }
-        let _ = ask(&self.inner.registry, RegistryMsg::Shutdown).await;
+        let _ = ask(&self.inner.registry, RegistryMsg::Shutdown, "", "the registry").await;
         let _ = self.inner.registry.stop_and_wait(None, Some(CONTROL_TIMEOUT)).await;
         let _ = self.inner.monitor.stop_and_wait(None, Some(CONTROL_TIMEOUT)).await;
     }

@@ -195,28 +195,27 @@ impl SupervisorState {
             return;
         }
         while !self.queue.is_empty() {
-            let Some(index) = self.slots.iter().position(|s| matches!(s, Slot::Idle(_))) else {
-                return;
-            };
+            let idle = self.slots.iter().enumerate().find_map(|(i, s)| match s {
+                Slot::Idle(actor) => Some((i, actor.clone())),
+                _ => None,
+            });
+            let Some((index, actor)) = idle else { return };
             let Some(job) = self.queue.pop_front() else { return };
             if self.poison.is_poison(job.fingerprint) {
                 let plugin = self.args.key.name.to_string();
                 job.answer(Err(Error::PoisonInput { plugin }));
                 continue;
             }
-            let Slot::Idle(actor) = std::mem::replace(&mut self.slots[index], Slot::Stopped) else {
-                unreachable!("found idle above")
-            };
             let fingerprint = job.fingerprint;
             match actor.cast(InstanceMsg::Run(job)) {
                 Ok(()) => self.slots[index] = Slot::Busy(actor, fingerprint),
-                // The instance died between becoming idle and now; its failure event is on the
-                // way. Keep the job for the next instance.
+                // The instance died between becoming idle and now; its exit event is on the way
+                // (and restarts it). Keep the job for the next instance.
                 Err(ractor::MessagingErr::SendErr(InstanceMsg::Run(job))) => {
                     self.queue.push_front(job);
-                    self.slots[index] = Slot::Stopping(actor, None);
+                    self.slots[index] = Slot::Stopping(actor, Some(Duration::ZERO));
                 }
-                Err(_) => self.slots[index] = Slot::Stopping(actor, None),
+                Err(_) => self.slots[index] = Slot::Stopping(actor, Some(Duration::ZERO)),
             }
         }
     }
@@ -382,13 +381,11 @@ impl Actor for Supervisor {
                 }
             },
             SupervisorMsg::Idle { index, actor } => {
-                if let Some(Slot::Busy(a, _)) = state.slots.get(index)
-                    && a.get_id() == actor
-                {
-                    let Slot::Busy(a, _) = std::mem::replace(&mut state.slots[index], Slot::Stopped) else {
-                        unreachable!("matched above")
+                if let Some(slot) = state.slots.get_mut(index) {
+                    *slot = match std::mem::replace(slot, Slot::Stopped) {
+                        Slot::Busy(a, _) if a.get_id() == actor => Slot::Idle(a),
+                        other => other,
                     };
-                    state.slots[index] = Slot::Idle(a);
                 }
                 state.dispatch();
                 state.stop_if_drained(&me);
