@@ -22,6 +22,8 @@ const GUESTS: &[&str] = &[
     "escape-read-passwd",
     "escape-tcp-connect",
     "escape-read-env",
+    "kv-counter",
+    "probe-clock",
 ];
 
 const TARGET: &str = "wasm32-wasip2";

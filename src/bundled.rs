@@ -22,6 +22,8 @@ pub enum Role {
     /// Tries to reach outside the sandbox and reports each attempt as a finding; every attempt
     /// must be denied.
     Escape,
+    /// Reports what it can reach (storage, clock); a fixture for grant tests, not judged.
+    Probe,
 }
 
 /// A plugin compiled into this library.
@@ -90,7 +92,7 @@ pub static PLUGINS: &[BundledPlugin] = &[
     BundledPlugin {
         name: "escape-read-passwd",
         role: Role::Escape,
-        summary: "tries to read /etc/passwd, list / and write /tmp",
+        summary: "tries to read /etc/passwd, list / and write /tmp (config `read`, `list`, `write`: other paths)",
         wasm: generated::ESCAPE_READ_PASSWD,
     },
     BundledPlugin {
@@ -104,6 +106,18 @@ pub static PLUGINS: &[BundledPlugin] = &[
         role: Role::Escape,
         summary: "lists the environment variables and arguments it can see",
         wasm: generated::ESCAPE_READ_ENV,
+    },
+    BundledPlugin {
+        name: "kv-counter",
+        role: Role::Probe,
+        summary: "counts its calls in its key-value store (config `fill`: store that many bytes)",
+        wasm: generated::KV_COUNTER,
+    },
+    BundledPlugin {
+        name: "probe-clock",
+        role: Role::Probe,
+        summary: "reports the wall clock it sees",
+        wasm: generated::PROBE_CLOCK,
     },
 ];
 
@@ -158,7 +172,8 @@ pub fn judge(role: Role, outcome: &crate::Result<crate::Analysis>) -> Verdict {
                 verdict(true, format!("denied: {}", attempts.join(", ")))
             }
         },
-        (Role::Analysis | Role::Flood | Role::Escape, Err(e)) => {
+        (Role::Probe, Ok(a)) => verdict(true, a.result.findings.join("; ")),
+        (Role::Analysis | Role::Flood | Role::Escape | Role::Probe, Err(e)) => {
             verdict(false, format!("failed with {}: {e}", e.kind()))
         }
     }

@@ -12,6 +12,7 @@ use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 use wasmtime_wasi::p2::{OutputStream, Pollable, StreamResult};
 
 use crate::bindings::Level;
+use crate::throttle::{self, Throttles};
 
 /// The most a guest may be told it can write at once; keeps host-side allocations small.
 const WRITE_PERMIT: usize = 64 * 1024;
@@ -22,6 +23,8 @@ const WRITE_PERMIT: usize = 64 * 1024;
 #[derive(Clone, Debug)]
 pub(crate) struct BoundedOutput {
     inner: Arc<Mutex<OutputBuffer>>,
+    /// The plugin's rate across calls (shared by stdout and stderr).
+    throttles: Arc<Throttles>,
 }
 
 #[derive(Debug, Default)]
@@ -39,8 +42,11 @@ pub(crate) struct Drained {
 }
 
 impl BoundedOutput {
-    pub(crate) fn new(capacity: usize) -> Self {
-        BoundedOutput { inner: Arc::new(Mutex::new(OutputBuffer { capacity, ..Default::default() })) }
+    pub(crate) fn new(capacity: usize, throttles: Arc<Throttles>) -> Self {
+        BoundedOutput {
+            inner: Arc::new(Mutex::new(OutputBuffer { capacity, ..Default::default() })),
+            throttles,
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, OutputBuffer> {
@@ -51,7 +57,10 @@ impl BoundedOutput {
     fn accept(&self, bytes: &[u8]) {
         let mut buf = self.lock();
         let room = buf.capacity.saturating_sub(buf.kept.len());
-        let keep = room.min(bytes.len());
+        let mut keep = room.min(bytes.len());
+        if !throttle::allows(&self.throttles.stdio, keep) {
+            keep = 0;
+        }
         buf.kept.extend_from_slice(&bytes[..keep]);
         buf.dropped += (bytes.len() - keep) as u64;
     }
@@ -170,6 +179,12 @@ impl LogSink {
         self.records.last()
     }
 
+    /// Counts a message the plugin's rate refused.
+    pub(crate) fn refuse(&mut self, bytes: usize) {
+        self.dropped_bytes += bytes as u64;
+        self.dropped_messages += 1;
+    }
+
     /// Takes the call's records and counters, leaving the sink empty for the next call.
     pub(crate) fn drain(&mut self) -> DrainedLogs {
         let drained = DrainedLogs {
@@ -196,7 +211,7 @@ mod tests {
 
     #[test]
     fn output_keeps_up_to_capacity_and_counts_the_rest() {
-        let out = BoundedOutput::new(10);
+        let out = BoundedOutput::new(10, Arc::new(Throttles::new(&crate::limits::Limits::default())));
         let mut stream = out.p2_stream();
         assert_eq!(stream.check_write().unwrap(), WRITE_PERMIT);
         stream.write(Bytes::from_static(b"0123456")).unwrap();
@@ -205,6 +220,19 @@ mod tests {
         assert_eq!(d.text, "0123456789");
         assert_eq!(d.dropped, 6);
         assert_eq!(out.drain(), Drained::default(), "drain resets");
+    }
+
+    #[test]
+    fn output_past_the_rate_is_dropped_across_drains() {
+        let limits =
+            crate::limits::Limits { stdio_bytes_per_sec: 1, max_stdio_bytes: 8, ..Default::default() };
+        let out = BoundedOutput::new(8, Arc::new(Throttles::new(&limits)));
+        let mut stream = out.p2_stream();
+        stream.write(Bytes::from_static(b"12345678")).unwrap();
+        assert_eq!(out.drain().text, "12345678", "the burst");
+        stream.write(Bytes::from_static(b"abcdefgh")).unwrap();
+        let d = out.drain();
+        assert_eq!((d.text.as_str(), d.dropped), ("", 8), "a new call does not refill the bucket");
     }
 
     #[test]

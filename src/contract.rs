@@ -4,7 +4,7 @@
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
-use crate::bindings::{EXPORT_INTERFACE, HOST_INTERFACE};
+use crate::bindings::{EXPORT_INTERFACE, HOST_INTERFACE, KV_INTERFACE};
 use crate::error::Error;
 
 /// What a component declares, split the way an operator reads it.
@@ -61,9 +61,9 @@ impl Surface {
             return incompatible(format!("it imports `{other}`, which this host does not provide"));
         }
         for import in &self.host_imports {
-            if !fits(import, HOST_INTERFACE) {
+            if !fits(import, HOST_INTERFACE) && !fits(import, KV_INTERFACE) {
                 return incompatible(format!(
-                    "it imports `{import}`; this host provides {HOST_INTERFACE}@0.1.x"
+                    "it imports `{import}`; this host provides {HOST_INTERFACE}@0.1.x and {KV_INTERFACE}@0.1.x"
                 ));
             }
         }

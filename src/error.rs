@@ -32,8 +32,12 @@ pub enum ErrorKind {
     Io,
     /// The caller asked for limits no plugin could run under.
     InvalidLimits,
+    /// The plugin exceeded a rate or count limit on host calls and was stopped.
+    Throttled,
     /// A plugin manifest (`plugin.toml`) is malformed or asks for what cannot be.
     InvalidManifest,
+    /// The host policy file is malformed.
+    InvalidPolicy,
     /// The plugin crashed too often and is held until an operator releases it.
     Quarantined,
     /// The plugin's queue is full; try again later.
@@ -48,7 +52,7 @@ pub enum ErrorKind {
 
 impl ErrorKind {
     /// Every kind, in documentation order.
-    pub const ALL: [ErrorKind; 17] = [
+    pub const ALL: [ErrorKind; 19] = [
         ErrorKind::Timeout,
         ErrorKind::FuelExhausted,
         ErrorKind::MemoryLimit,
@@ -60,7 +64,9 @@ impl ErrorKind {
         ErrorKind::InvalidGraph,
         ErrorKind::Io,
         ErrorKind::InvalidLimits,
+        ErrorKind::Throttled,
         ErrorKind::InvalidManifest,
+        ErrorKind::InvalidPolicy,
         ErrorKind::Quarantined,
         ErrorKind::Overloaded,
         ErrorKind::PoisonInput,
@@ -82,7 +88,9 @@ impl ErrorKind {
             ErrorKind::InvalidGraph => "invalid-graph",
             ErrorKind::Io => "io",
             ErrorKind::InvalidLimits => "invalid-limits",
+            ErrorKind::Throttled => "throttled",
             ErrorKind::InvalidManifest => "invalid-manifest",
+            ErrorKind::InvalidPolicy => "invalid-policy",
             ErrorKind::Quarantined => "quarantined",
             ErrorKind::Overloaded => "overloaded",
             ErrorKind::PoisonInput => "poison-input",
@@ -109,6 +117,7 @@ impl ErrorKind {
                 | ErrorKind::MemoryLimit
                 | ErrorKind::StackOverflow
                 | ErrorKind::Trap
+                | ErrorKind::Throttled
         )
     }
 }
@@ -195,6 +204,20 @@ pub enum Error {
     /// See [`ErrorKind::InvalidLimits`].
     #[error(transparent)]
     InvalidLimits(#[from] crate::limits::InvalidLimit),
+    /// See [`ErrorKind::Throttled`].
+    #[error("the plugin was stopped: {what}")]
+    Throttled {
+        /// Which limit.
+        what: String,
+    },
+    /// See [`ErrorKind::InvalidPolicy`].
+    #[error("invalid host policy {path}: {message}")]
+    InvalidPolicy {
+        /// The policy file.
+        path: String,
+        /// What is wrong, with the line where known.
+        message: String,
+    },
     /// See [`ErrorKind::InvalidManifest`].
     #[error("invalid plugin manifest {path}: {message}")]
     InvalidManifest {
@@ -264,6 +287,8 @@ impl Error {
             Error::InvalidGraph { .. } => ErrorKind::InvalidGraph,
             Error::Io { .. } => ErrorKind::Io,
             Error::InvalidLimits(_) => ErrorKind::InvalidLimits,
+            Error::Throttled { .. } => ErrorKind::Throttled,
+            Error::InvalidPolicy { .. } => ErrorKind::InvalidPolicy,
             Error::InvalidManifest { .. } => ErrorKind::InvalidManifest,
             Error::Quarantined { .. } => ErrorKind::Quarantined,
             Error::Overloaded { .. } => ErrorKind::Overloaded,

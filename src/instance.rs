@@ -15,7 +15,7 @@ use crate::graph::Graph;
 use crate::limits::{LimitExceeded, Limits};
 use crate::output;
 use crate::plugin::Plugin;
-use crate::state::StoreState;
+use crate::state::{HostCallLimit, StoreState};
 
 /// What one call used. Reported after success and, through
 /// [`PluginInstance::last_usage`], after failure too.
@@ -197,7 +197,8 @@ async fn call(live: &mut Live, nodes: &[GraphNode], limits: &Limits) -> Result<A
 /// function, so the caller's future never holds a `&PluginInstance` (a `Store` is not `Sync`).
 async fn instantiate(plugin: &Plugin, started: Instant) -> Result<Live> {
     let inner = plugin.inner();
-    let state = StoreState::new(inner.name.clone(), &inner.limits, inner.config.clone());
+    let state =
+        StoreState::new(inner.name.clone(), &inner.limits, inner.config.clone(), inner.reach.clone())?;
     let mut store = Store::new(&inner.engine, state);
     store.limiter(|s| &mut s.limiter);
     store.set_hostcall_fuel(output::fuel_for(&inner.limits));
@@ -273,6 +274,9 @@ fn classify(error: wasmtime::Error, plugin: &Plugin, stderr: &str) -> Error {
             }
             if let Some(LimitExceeded(what)) = cause.downcast_ref::<LimitExceeded>() {
                 return Some(Error::MemoryLimit { what: what.clone() });
+            }
+            if let Some(limit) = cause.downcast_ref::<HostCallLimit>() {
+                return Some(Error::Throttled { what: limit.to_string() });
             }
             match cause.downcast_ref::<Trap>() {
                 Some(Trap::StackOverflow) => {

@@ -26,6 +26,7 @@
 
 #![warn(missing_docs)]
 
+pub mod audit;
 mod bindings;
 #[cfg(feature = "bundled-plugins")]
 pub mod bundled;
@@ -36,15 +37,18 @@ mod engine;
 mod error;
 mod graph;
 mod instance;
+pub mod kv;
 mod limits;
 mod manifest;
 mod output;
 mod plugin;
+pub mod policy;
 mod runtime;
 mod sandbox;
 #[cfg(feature = "bundled-plugins")]
 pub mod soak;
 mod state;
+mod throttle;
 pub mod wasi;
 
 pub use bindings::{AnalysisResult, CONTRACT_VERSION, GraphEdge, GraphNode, Level, WORLD};
@@ -55,9 +59,11 @@ pub use engine::EPOCH_TICK;
 pub use error::{Error, ErrorKind, Result};
 pub use graph::Graph;
 pub use instance::{Analysis, PluginInstance, Usage};
+pub use kv::KvStore;
 pub use limits::{InvalidLimit, KIB, Limits, MIB};
-pub use manifest::Manifest;
+pub use manifest::{Capabilities, Manifest, RequestedLimits};
 pub use plugin::{LoadReport, Plugin, PluginOptions};
+pub use policy::{Allowance, Decision, Denied, Grants, Policy};
 pub use runtime::PluginKey;
 pub use runtime::discovery::discover;
 pub use runtime::events::{EventKind, HostEvent};

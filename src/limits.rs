@@ -46,6 +46,17 @@ pub struct Limits {
     pub max_log_message_bytes: usize,
     /// Bytes of guest stdout and of guest stderr kept per call. By default 64 KiB each.
     pub max_stdio_bytes: usize,
+    /// `host.log` bytes per second across calls (token bucket, burst `max_log_bytes`); the rest
+    /// is dropped and counted. 0 turns the rate off. By default 64 KiB/s.
+    pub log_bytes_per_sec: u64,
+    /// Guest stdout plus stderr bytes per second across calls (burst `max_stdio_bytes`).
+    /// 0 turns the rate off. By default 64 KiB/s.
+    pub stdio_bytes_per_sec: u64,
+    /// Key-value writes (set and delete) per second, burst the same; the rest are refused with an
+    /// error inside the guest. 0 turns the rate off. By default 100.
+    pub kv_writes_per_sec: u64,
+    /// `host.*` calls per call; one more traps the guest (`throttled`). By default 100,000.
+    pub max_host_calls: u64,
 }
 
 impl Default for Limits {
@@ -65,6 +76,10 @@ impl Default for Limits {
             max_log_bytes: 64 * KIB,
             max_log_message_bytes: 4 * KIB,
             max_stdio_bytes: 64 * KIB,
+            log_bytes_per_sec: 64 * KIB as u64,
+            stdio_bytes_per_sec: 64 * KIB as u64,
+            kv_writes_per_sec: 100,
+            max_host_calls: 100_000,
         }
     }
 }
@@ -112,6 +127,7 @@ impl Limits {
             ("max_instances", self.max_instances),
             ("max_tables", self.max_tables),
             ("max_memories", self.max_memories),
+            ("max_host_calls", self.max_host_calls as usize),
         ] {
             if value == 0 {
                 return bad(name, "must be more than zero".into());

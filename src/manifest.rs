@@ -8,6 +8,17 @@
 //! authors = ["Ada <ada@example.org>"]
 //! api = "^0.1"                     # the parseltongue:plugin versions it was built for
 //! component = "cycle_finder.wasm"  # relative to this file; default: <name>.wasm
+//!
+//! [limits]                         # requested; the host policy caps them
+//! memory-mb = 128
+//! timeout-ms = 2000
+//!
+//! [capabilities]                   # requested, each with a reason; the host policy decides
+//! read-dirs = [{ path = "/srv/project/docs", reason = "links findings to design notes" }]
+//! connect = [{ target = "127.0.0.1:9200", reason = "looks up ownership in the local index" }]
+//! env = [{ name = "LANG", reason = "formats numbers for the user's locale" }]
+//! wall-clock = { reason = "timestamps its findings" }
+//! kv = { reason = "remembers results between runs", quota-kb = 256 }
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -36,6 +47,159 @@ pub struct Manifest {
     /// The component file, relative to the manifest. By default `<name>.wasm`.
     #[serde(default)]
     pub component: Option<PathBuf>,
+    /// Limits it asks for; the host policy caps them.
+    #[serde(default)]
+    pub limits: RequestedLimits,
+    /// What it asks to reach beyond the sandbox; the host policy decides.
+    #[serde(default)]
+    pub capabilities: Capabilities,
+}
+
+/// Limits a plugin asks for, each optional. Units match the CLI flags.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RequestedLimits {
+    /// Linear memory, MiB.
+    pub memory_mb: Option<u64>,
+    /// Time per call, milliseconds.
+    pub timeout_ms: Option<u64>,
+    /// Fuel per call.
+    pub fuel: Option<u64>,
+    /// Wasm stack, KiB.
+    pub stack_kb: Option<u64>,
+    /// Result text, KiB.
+    pub max_output_kb: Option<u64>,
+    /// Findings (and recommendations) per result.
+    pub max_findings: Option<u64>,
+}
+
+/// Everything a plugin can ask to reach. Empty by default: complete isolation.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Capabilities {
+    /// Directories to read (never write), seen by the guest at the same absolute path.
+    #[serde(default)]
+    pub read_dirs: Vec<DirRequest>,
+    /// TCP connect targets, `host:port`.
+    #[serde(default)]
+    pub connect: Vec<ConnectRequest>,
+    /// Environment variables to see (their values come from the host's environment).
+    #[serde(default)]
+    pub env: Vec<EnvRequest>,
+    /// The real wall clock (without it the guest's wall clock reads 1970-01-01).
+    pub wall_clock: Option<Reason>,
+    /// A private key-value store that survives restarts.
+    pub kv: Option<KvRequest>,
+}
+
+/// A directory request.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DirRequest {
+    /// An absolute path without `..`.
+    pub path: PathBuf,
+    /// Why the plugin needs it, for the operator.
+    pub reason: String,
+}
+
+/// A network request.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectRequest {
+    /// `host:port`; the host may be a name (then name lookup is granted too).
+    pub target: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// An environment variable request.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnvRequest {
+    /// The variable's name.
+    pub name: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// A reason alone, for capabilities without parameters.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reason {
+    /// Why.
+    pub reason: String,
+}
+
+/// A key-value storage request.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct KvRequest {
+    /// Why.
+    pub reason: String,
+    /// Space wanted, KiB (keys and values together). By default the policy's quota.
+    pub quota_kb: Option<u64>,
+}
+
+impl Capabilities {
+    /// Adds `other`'s requests to these.
+    pub fn merge(&mut self, other: &Capabilities) {
+        self.read_dirs.extend(other.read_dirs.iter().cloned());
+        self.connect.extend(other.connect.iter().cloned());
+        self.env.extend(other.env.iter().cloned());
+        if other.wall_clock.is_some() {
+            self.wall_clock = other.wall_clock.clone();
+        }
+        if other.kv.is_some() {
+            self.kv = other.kv.clone();
+        }
+    }
+
+    /// Whether nothing is requested.
+    pub fn is_empty(&self) -> bool {
+        self == &Capabilities::default()
+    }
+
+    /// Checks every request's shape: absolute clean paths, `host:port` targets, sane names,
+    /// non-empty reasons.
+    ///
+    /// # Errors
+    ///
+    /// A message naming the bad request.
+    pub fn validate(&self) -> std::result::Result<(), String> {
+        let reason = |what: &str, r: &str| {
+            if r.trim().is_empty() { Err(format!("{what} needs a reason")) } else { Ok(()) }
+        };
+        for d in &self.read_dirs {
+            reason(&format!("read-dirs `{}`", d.path.display()), &d.reason)?;
+            let clean = d.path.is_absolute()
+                && d.path
+                    .components()
+                    .all(|c| matches!(c, std::path::Component::RootDir | std::path::Component::Normal(_)));
+            if !clean {
+                return Err(format!(
+                    "read-dirs `{}` must be an absolute path without `.` or `..`",
+                    d.path.display()
+                ));
+            }
+        }
+        for c in &self.connect {
+            reason(&format!("connect `{}`", c.target), &c.reason)?;
+            crate::policy::parse_target(&c.target)?;
+        }
+        for e in &self.env {
+            reason(&format!("env `{}`", e.name), &e.reason)?;
+            if e.name.is_empty() || e.name.contains('=') || e.name.contains('\0') {
+                return Err(format!("env name `{}` is not a variable name", e.name));
+            }
+        }
+        if let Some(r) = &self.wall_clock {
+            reason("wall-clock", &r.reason)?;
+        }
+        if let Some(kv) = &self.kv {
+            reason("kv", &kv.reason)?;
+        }
+        Ok(())
+    }
 }
 
 fn default_api() -> semver::VersionReq {
@@ -62,6 +226,7 @@ impl Manifest {
                 manifest.name
             )));
         }
+        manifest.capabilities.validate().map_err(invalid)?;
         let host = semver::Version::parse(crate::bindings::CONTRACT_VERSION).expect("a valid version");
         if !manifest.api.matches(&host) {
             return Err(Error::Incompatible {
@@ -131,6 +296,44 @@ mod tests {
         assert!(m.contains("lowercase letters"), "{m}");
         let m = invalid("version = \"1.0.0\"\n");
         assert!(m.contains("missing field `name`"), "{m}");
+    }
+
+    #[test]
+    fn capabilities_and_limits_are_parsed_and_checked() {
+        let m = parse(
+            r#"name = "a"
+version = "1.0.0"
+[limits]
+memory-mb = 128
+[capabilities]
+read-dirs = [{ path = "/data/in", reason = "reads inputs" }]
+connect = [{ target = "127.0.0.1:8080", reason = "asks a local index" }]
+env = [{ name = "LANG", reason = "locale" }]
+wall-clock = { reason = "timestamps" }
+kv = { reason = "cache", quota-kb = 64 }
+"#,
+        )
+        .unwrap();
+        assert_eq!(m.limits.memory_mb, Some(128));
+        assert_eq!(m.capabilities.read_dirs[0].path, Path::new("/data/in"));
+        assert_eq!(m.capabilities.kv.as_ref().unwrap().quota_kb, Some(64));
+        assert!(!m.capabilities.is_empty());
+
+        let m = invalid("name = \"a\"\nversion = \"1.0.0\"\n[capabilities]\nenv = [{ name = \"HOME\" }]\n");
+        assert!(m.contains("line 4") && m.contains("missing field `reason`"), "{m}");
+        let m = invalid(
+            "name = \"a\"\nversion = \"1.0.0\"\n[capabilities]\nread-dirs = [{ path = \"/data/../etc\", reason = \"x\" }]\n",
+        );
+        assert!(m.contains("without `.` or `..`"), "{m}");
+        let m = invalid(
+            "name = \"a\"\nversion = \"1.0.0\"\n[capabilities]\nconnect = [{ target = \"nowhere\", reason = \"x\" }]\n",
+        );
+        assert!(m.contains("host:port"), "{m}");
+        let m =
+            invalid("name = \"a\"\nversion = \"1.0.0\"\n[capabilities]\nwall-clock = { reason = \" \" }\n");
+        assert!(m.contains("wall-clock needs a reason"), "{m}");
+        let m = invalid("name = \"a\"\nversion = \"1.0.0\"\n[limits]\nmemory = 3\n");
+        assert!(m.contains("unknown field `memory`"), "{m}");
     }
 
     #[test]

@@ -17,14 +17,35 @@ use crate::engine::EngineSlot;
 use crate::error::{Error, Result};
 use crate::graph::Graph;
 use crate::instance::{Analysis, PluginInstance};
+use crate::kv::KvStore;
 use crate::limits::Limits;
-use crate::state::StoreState;
+use crate::policy::{Denied, Grants};
+use crate::state::{Reach, StoreState};
+use crate::throttle::Throttles;
+use crate::wasi::{Access, DenialHook};
 
-/// How a plugin is to be run: its limits and the values `host.config` serves it.
-#[derive(Debug, Clone, Default)]
+/// How a plugin is to be run: its limits, the values `host.config` serves it, and what it may
+/// reach beyond the sandbox.
+#[derive(Clone, Default)]
 pub struct PluginOptions {
     pub(crate) limits: Limits,
     pub(crate) config: BTreeMap<String, String>,
+    pub(crate) grants: Grants,
+    pub(crate) kv_store: Option<KvStore>,
+    /// What the policy refused before these options were made (reported at load).
+    pub(crate) denied: Vec<Denied>,
+    pub(crate) on_denied: Option<DenialHook>,
+}
+
+impl std::fmt::Debug for PluginOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PluginOptions")
+            .field("limits", &self.limits)
+            .field("config", &self.config)
+            .field("grants", &self.grants)
+            .field("kv_store", &self.kv_store)
+            .finish_non_exhaustive()
+    }
 }
 
 impl PluginOptions {
@@ -44,6 +65,24 @@ impl PluginOptions {
         self.config.insert(key.into(), value.into());
         self
     }
+
+    /// Grants these capabilities (normally decided by a [`crate::Policy`]; this bypasses it).
+    pub fn grants(mut self, grants: Grants) -> Self {
+        self.grants = grants;
+        self
+    }
+
+    /// The key-value database a `kv` grant is served from.
+    pub fn kv_store(mut self, store: KvStore) -> Self {
+        self.kv_store = Some(store);
+        self
+    }
+
+    /// Called for every operation the sandbox refuses at run time (for auditing).
+    pub fn on_denied(mut self, hook: DenialHook) -> Self {
+        self.on_denied = Some(hook);
+        self
+    }
 }
 
 /// How a load went: whether the cache helped, and how long it took.
@@ -57,6 +96,10 @@ pub struct LoadReport {
     /// Set when some WASI imports are newer than this host's and were linked as functions that
     /// trap if called; the plugin still loads and runs as long as it does not call them.
     pub stubbed_imports: Option<String>,
+    /// What the plugin was granted (after checking against this machine).
+    pub granted: Grants,
+    /// What it asked for and did not get, with why.
+    pub denied: Vec<Denied>,
 }
 
 /// A plugin ready to run; cheap to clone and safe to share between threads.
@@ -75,6 +118,7 @@ pub(crate) struct PluginInner {
     pub(crate) pre: AnalyzerPre<StoreState>,
     pub(crate) surface: Surface,
     pub(crate) load: LoadReport,
+    pub(crate) reach: Reach,
     /// The sandbox's count of live instances.
     pub(crate) live: Arc<AtomicUsize>,
 }
@@ -143,6 +187,41 @@ pub(crate) fn link(
     Ok((pre, stubbed))
 }
 
+/// Resolves the options' grants against this machine: what the plugin can reach, the grants
+/// that held, and every denial (the policy's and resolution's).
+fn reach(name: &str, options: &PluginOptions) -> (Reach, Grants, Vec<Denied>) {
+    let (access, mut resolution_denied) = Access::resolve(&options.grants);
+    let mut denied = options.denied.clone();
+    let kv = match (options.grants.kv_quota_bytes, &options.kv_store) {
+        (Some(quota), Some(store)) => Some(store.handle(name, quota)),
+        (Some(_), None) => {
+            resolution_denied.push(Denied {
+                capability: "kv".into(),
+                requested_because: String::new(),
+                why: "this host has no key-value store configured".into(),
+            });
+            None
+        }
+        (None, _) => None,
+    };
+    let granted = Grants {
+        read_dirs: access.dirs.clone(),
+        connect: options
+            .grants
+            .connect
+            .iter()
+            .filter(|t| !resolution_denied.iter().any(|d| d.capability == format!("connect {t}")))
+            .cloned()
+            .collect(),
+        env: access.env.iter().map(|(k, _)| k.clone()).collect(),
+        wall_clock: access.wall_clock,
+        kv_quota_bytes: kv.as_ref().and(options.grants.kv_quota_bytes),
+    };
+    denied.extend(resolution_denied);
+    let throttles = Arc::new(Throttles::new(&options.limits));
+    (Reach { access, kv, throttles, on_denied: options.on_denied.clone() }, granted, denied)
+}
+
 impl Plugin {
     pub(crate) fn load(
         slot: &EngineSlot,
@@ -164,7 +243,14 @@ impl Plugin {
                 "some WASI imports are not provided and will trap if called: {why}"
             );
         }
-        let load = LoadReport { cache: cache_status, load_time: started.elapsed(), stubbed_imports };
+        let (reach, granted, denied) = reach(name, &options);
+        let load = LoadReport {
+            cache: cache_status,
+            load_time: started.elapsed(),
+            stubbed_imports,
+            granted,
+            denied,
+        };
         tracing::debug!(plugin = name, ?load, "plugin loaded");
         Ok(Plugin {
             inner: Arc::new(PluginInner {
@@ -177,6 +263,7 @@ impl Plugin {
                 pre,
                 surface,
                 load,
+                reach,
                 live,
             }),
         })

@@ -1,4 +1,5 @@
-//! What a store holds for one plugin instance, and the host side of the `host` interface.
+//! What a store holds for one plugin instance, and the host side of the `host` and `kv`
+//! interfaces.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -8,12 +9,30 @@ use wasmtime::Engine;
 use wasmtime::component::{HasSelf, Linker, ResourceTable};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-use crate::bindings::parseltongue::plugin::host;
+use crate::bindings::parseltongue::plugin::{host, kv};
 use crate::bindings::{Analyzer, GraphEdge, Level};
 use crate::capture::{BoundedOutput, LogSink};
+use crate::error::Result;
+use crate::kv::KvHandle;
 use crate::limits::{Limiter, Limits};
+use crate::throttle::{self, Throttles};
+use crate::wasi::{Access, DenialHook};
 
-/// Per-store data: WASI, the limiter, and the state behind `host.*` calls.
+/// What a plugin may reach and how its I/O is bounded, shared by all its instances.
+#[derive(Clone)]
+pub(crate) struct Reach {
+    pub(crate) access: Access,
+    pub(crate) kv: Option<KvHandle>,
+    pub(crate) throttles: Arc<Throttles>,
+    pub(crate) on_denied: Option<DenialHook>,
+}
+
+/// The trap raised when a call makes more host calls than its limit.
+#[derive(Debug, thiserror::Error)]
+#[error("made more than {0} host calls in one call")]
+pub(crate) struct HostCallLimit(pub(crate) u64);
+
+/// Per-store data: WASI, the limiter, and the state behind `host.*` and `kv.*` calls.
 pub(crate) struct StoreState {
     wasi: WasiCtx,
     table: ResourceTable,
@@ -27,18 +46,25 @@ pub(crate) struct StoreState {
     pub(crate) logs: LogSink,
     pub(crate) stdout: BoundedOutput,
     pub(crate) stderr: BoundedOutput,
-    /// Number of `host.*` calls in the current call.
+    reach: Reach,
+    /// Number of `host.*` and `kv.*` calls in the current call.
     pub(crate) host_calls: u64,
+    max_host_calls: u64,
     /// When the current call must end (checked at every epoch tick).
     pub(crate) deadline: Instant,
 }
 
 impl StoreState {
-    pub(crate) fn new(plugin: Arc<str>, limits: &Limits, config: Arc<BTreeMap<String, String>>) -> Self {
-        let stdout = BoundedOutput::new(limits.max_stdio_bytes);
-        let stderr = BoundedOutput::new(limits.max_stdio_bytes);
-        StoreState {
-            wasi: crate::wasi::deny_by_default(&stdout, &stderr),
+    pub(crate) fn new(
+        plugin: Arc<str>,
+        limits: &Limits,
+        config: Arc<BTreeMap<String, String>>,
+        reach: Reach,
+    ) -> Result<Self> {
+        let stdout = BoundedOutput::new(limits.max_stdio_bytes, reach.throttles.clone());
+        let stderr = BoundedOutput::new(limits.max_stdio_bytes, reach.throttles.clone());
+        Ok(StoreState {
+            wasi: crate::wasi::context(&reach.access, &stdout, &stderr, reach.on_denied.clone())?,
             table: ResourceTable::new(),
             limiter: Limiter::new(limits),
             plugin,
@@ -47,9 +73,42 @@ impl StoreState {
             logs: LogSink::new(limits.max_log_bytes, limits.max_log_message_bytes),
             stdout,
             stderr,
+            reach,
             host_calls: 0,
+            max_host_calls: limits.max_host_calls,
             deadline: Instant::now() + limits.timeout,
+        })
+    }
+
+    /// Counts a host call; one past the limit traps the guest.
+    fn count_call(&mut self) -> wasmtime::Result<()> {
+        self.host_calls += 1;
+        if self.host_calls > self.max_host_calls {
+            return Err(wasmtime::Error::new(HostCallLimit(self.max_host_calls)));
         }
+        Ok(())
+    }
+
+    /// The plugin's store, or the error the guest sees (and an audit record) without the grant.
+    fn kv(&self, op: &str) -> Result<&KvHandle, String> {
+        match &self.reach.kv {
+            Some(kv) => Ok(kv),
+            None => {
+                if let Some(hook) = &self.reach.on_denied {
+                    hook(format!("kv.{op} without a kv grant"));
+                }
+                Err("key-value storage is not granted to this plugin".into())
+            }
+        }
+    }
+
+    /// A write (set or delete) within the plugin's write rate.
+    fn kv_write(&self, op: &str) -> Result<&KvHandle, String> {
+        let kv = self.kv(op)?;
+        if !throttle::allows(&self.reach.throttles.kv_writes, 1) {
+            return Err("throttled: too many writes per second".into());
+        }
+        Ok(kv)
     }
 }
 
@@ -60,7 +119,7 @@ impl WasiView for StoreState {
 }
 
 /// A linker offering every WASI 0.2 interface (each 0.2.x import resolves against it) and the
-/// `parseltongue:plugin/host` interface.
+/// `parseltongue:plugin` `host` and `kv` interfaces.
 pub(crate) fn linker(engine: &Engine) -> wasmtime::Result<Linker<StoreState>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
@@ -70,8 +129,12 @@ pub(crate) fn linker(engine: &Engine) -> wasmtime::Result<Linker<StoreState>> {
 
 impl host::Host for StoreState {
     fn log(&mut self, level: Level, message: String) -> wasmtime::Result<()> {
-        self.host_calls += 1;
-        // Only what the budget keeps reaches the host's log: a flood stays in the guest.
+        self.count_call()?;
+        // Only what the budgets keep reaches the host's log: a flood stays in the guest.
+        if !throttle::allows(&self.reach.throttles.log, message.len()) {
+            self.logs.refuse(message.len());
+            return Ok(());
+        }
         let Some(record) = self.logs.push(level, message) else {
             return Ok(());
         };
@@ -87,12 +150,34 @@ impl host::Host for StoreState {
     }
 
     fn edges(&mut self) -> wasmtime::Result<Vec<GraphEdge>> {
-        self.host_calls += 1;
+        self.count_call()?;
         Ok(self.edges.to_vec())
     }
 
     fn config(&mut self, key: String) -> wasmtime::Result<Option<String>> {
-        self.host_calls += 1;
+        self.count_call()?;
         Ok(self.config.get(&key).cloned())
+    }
+}
+
+impl kv::Host for StoreState {
+    fn get(&mut self, key: String) -> wasmtime::Result<Result<Option<Vec<u8>>, String>> {
+        self.count_call()?;
+        Ok(self.kv("get").and_then(|kv| kv.get(&key)))
+    }
+
+    fn set(&mut self, key: String, value: Vec<u8>) -> wasmtime::Result<Result<(), String>> {
+        self.count_call()?;
+        Ok(self.kv_write("set").and_then(|kv| kv.set(&key, &value)))
+    }
+
+    fn delete(&mut self, key: String) -> wasmtime::Result<Result<(), String>> {
+        self.count_call()?;
+        Ok(self.kv_write("delete").and_then(|kv| kv.delete(&key)))
+    }
+
+    fn keys(&mut self) -> wasmtime::Result<Result<Vec<String>, String>> {
+        self.count_call()?;
+        Ok(self.kv("keys").and_then(|kv| kv.keys()))
     }
 }

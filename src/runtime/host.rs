@@ -3,28 +3,31 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use dashmap::DashMap;
 use ractor::{Actor, ActorRef, RpcReplyPort};
 use tokio::sync::broadcast;
 
+use crate::audit::{AuditLog, AuditRecord};
 use crate::error::{Error, Result};
 use crate::graph::Graph;
 use crate::instance::Analysis;
+use crate::kv::KvStore;
 use crate::limits::Limits;
 use crate::plugin::{LoadReport, PluginOptions};
+use crate::policy::Policy;
 use crate::runtime::PluginKey;
 use crate::runtime::discovery::discover;
-use crate::runtime::events::{EventKind, HostEvent};
+use crate::runtime::events::{EventKind, Events, HostEvent};
 use crate::runtime::monitor::{Monitor, MonitorMsg, PluginUsage};
 use crate::runtime::quota::Quota;
 use crate::runtime::registry::{FailedLoad, Loaded, Registry, RegistryArgs, RegistryMsg, Route, Routes};
 use crate::runtime::reply::{self, Job};
 use crate::runtime::restart::RestartPolicy;
-use crate::runtime::spec::PluginSpec;
+use crate::runtime::spec::{LoadContext, PluginSpec};
 use crate::runtime::supervisor::{PluginState, SupervisorMsg, SupervisorStatus};
 use crate::sandbox::Sandbox;
 
@@ -54,10 +57,23 @@ pub struct PluginHostBuilder {
     dirs: Vec<PathBuf>,
     specs: Vec<PluginSpec>,
     options: PluginOptions,
-    policy: RestartPolicy,
+    restart: RestartPolicy,
     quota: Quota,
     instances: Option<usize>,
     queue_capacity: Option<usize>,
+    policy: PolicySource,
+    audit: Option<PathBuf>,
+    kv: Option<KvStore>,
+}
+
+/// Where the host policy comes from.
+#[derive(Debug, Default)]
+enum PolicySource {
+    /// Allow nothing.
+    #[default]
+    DenyAll,
+    Given(Policy),
+    File(PathBuf),
 }
 
 impl PluginHostBuilder {
@@ -87,7 +103,32 @@ impl PluginHostBuilder {
 
     /// Restart policy for plugins whose spec sets none. By default [`RestartPolicy::default`].
     pub fn restart_policy(mut self, policy: RestartPolicy) -> Self {
-        self.policy = policy;
+        self.restart = policy;
+        self
+    }
+
+    /// What plugins may be granted beyond the sandbox. By default nothing.
+    pub fn policy(mut self, policy: Policy) -> Self {
+        self.policy = PolicySource::Given(policy);
+        self
+    }
+
+    /// Reads the policy from a TOML file at start (see [`Policy`]).
+    pub fn policy_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.policy = PolicySource::File(path.into());
+        self
+    }
+
+    /// Keeps a tamper-evident audit trail in this file (see [`crate::audit`]). By default none.
+    pub fn audit_log(mut self, path: impl Into<PathBuf>) -> Self {
+        self.audit = Some(path.into());
+        self
+    }
+
+    /// Serves `kv` grants from this store. By default, if the policy allows storage at all, the
+    /// store at [`KvStore::default_path`] is opened at start.
+    pub fn kv_store(mut self, store: KvStore) -> Self {
+        self.kv = Some(store);
         self
     }
 
@@ -116,8 +157,9 @@ impl PluginHostBuilder {
     ///
     /// # Errors
     ///
-    /// [`Error::Io`] if a plugin directory cannot be listed or the sandbox cannot start;
-    /// [`Error::Unavailable`] if an actor cannot be spawned.
+    /// [`Error::Io`] if a plugin directory cannot be listed, the audit log or key-value store
+    /// cannot be opened, or the sandbox cannot start; [`Error::InvalidPolicy`] for a bad policy
+    /// file; [`Error::Unavailable`] if an actor cannot be spawned.
     pub async fn start(self) -> Result<PluginHost> {
         let sandbox = match self.sandbox {
             Some(sandbox) => sandbox,
@@ -128,8 +170,22 @@ impl PluginHostBuilder {
             specs.extend(discover(dir)?);
         }
         specs.extend(self.specs);
-
-        let (events, _) = broadcast::channel(EVENT_BUFFER);
+        let (policy, policy_source) = match self.policy {
+            PolicySource::DenyAll => (Policy::default(), "default (deny all)".to_string()),
+            PolicySource::Given(policy) => (policy, "builder".to_string()),
+            PolicySource::File(path) => (Policy::from_path(&path)?, path.display().to_string()),
+        };
+        let kv = match self.kv {
+            Some(kv) => Some(kv),
+            None if policy.allows_kv() => KvStore::default_path().map(KvStore::open).transpose()?,
+            None => None,
+        };
+        let audit = self.audit.map(AuditLog::open).transpose()?;
+        let events = Events::new(EVENT_BUFFER, audit);
+        events.audit(AuditRecord::PolicyChange {
+            source: policy_source,
+            policy: serde_json::to_value(&policy).unwrap_or_default(),
+        });
         let spawn_failed = |what: &str, e: ractor::SpawnErr| Error::Unavailable {
             plugin: String::new(),
             reason: format!("cannot start the {what}: {e}"),
@@ -150,7 +206,9 @@ impl PluginHostBuilder {
                 routes,
                 events,
                 options: self.options,
-                policy: self.policy,
+                restart: self.restart,
+                policy: RwLock::new(policy),
+                kv,
                 quota: self.quota,
                 instances: self.instances.unwrap_or(1),
                 queue_capacity: self.queue_capacity.unwrap_or(64),
@@ -189,9 +247,11 @@ struct HostInner {
     registry: ActorRef<RegistryMsg>,
     monitor: ActorRef<MonitorMsg>,
     routes: Routes,
-    events: broadcast::Sender<HostEvent>,
+    events: Events,
     options: PluginOptions,
-    policy: RestartPolicy,
+    restart: RestartPolicy,
+    policy: RwLock<Policy>,
+    kv: Option<KvStore>,
     quota: Quota,
     instances: usize,
     queue_capacity: usize,
@@ -339,11 +399,17 @@ impl PluginHost {
         }
         let inner = &self.inner;
         let source = spec.source_name();
-        let (sandbox, options, spec_c) = (inner.sandbox.clone(), inner.options.clone(), spec.clone());
+        let context = LoadContext {
+            sandbox: inner.sandbox.clone(),
+            options: inner.options.clone(),
+            policy: inner.policy.read().unwrap_or_else(|p| p.into_inner()).clone(),
+            kv: inner.kv.clone(),
+            events: inner.events.clone(),
+        };
+        let spec_c = spec.clone();
         // Compiling takes milliseconds to seconds: keep it off the async threads.
-        let compiled = tokio::task::spawn_blocking(move || spec_c.compile(&sandbox, &options))
-            .await
-            .unwrap_or_else(|e| {
+        let compiled =
+            tokio::task::spawn_blocking(move || spec_c.compile(&context)).await.unwrap_or_else(|e| {
                 Err(Error::Unavailable { plugin: source.clone(), reason: format!("the loader failed: {e}") })
             });
         let (plugin, version) = match compiled {
@@ -354,11 +420,12 @@ impl PluginHost {
             }
         };
         let key = PluginKey { name: plugin.name().into(), version };
+        self.audit_load(&key, &plugin);
         let loaded = Loaded {
             key,
             plugin,
             instances: spec.instances.unwrap_or(inner.instances),
-            policy: spec.policy.unwrap_or_else(|| inner.policy.clone()),
+            policy: spec.policy.unwrap_or_else(|| inner.restart.clone()),
             quota: spec.quota.unwrap_or_else(|| inner.quota.clone()),
             queue_capacity: inner.queue_capacity,
         };
@@ -370,11 +437,40 @@ impl PluginHost {
         tracing::warn!(source, "plugin failed to load: {error}");
         let failed = FailedLoad { source: source.to_string(), kind: error.kind(), error: error.to_string() };
         let _ = self.inner.registry.cast(RegistryMsg::Failed(failed));
-        let _ = self.inner.events.send(HostEvent {
+        self.inner.events.emit_event(HostEvent {
             plugin: source.to_string(),
             version: String::new(),
             kind: EventKind::LoadFailed { error: error.to_string() },
         });
+    }
+
+    /// The load, each grant and each denial, in the audit trail (and denials in the log).
+    fn audit_load(&self, key: &PluginKey, plugin: &crate::plugin::Plugin) {
+        let name = key.name.to_string();
+        let events = &self.inner.events;
+        events.audit(AuditRecord::Load {
+            plugin: name.clone(),
+            version: key.version.to_string(),
+            sha256: hex::encode(plugin.sha256()),
+        });
+        let report = plugin.load_report();
+        for capability in report.granted.describe() {
+            events.audit(AuditRecord::Grant { plugin: name.clone(), capability });
+        }
+        for denied in &report.denied {
+            tracing::warn!(plugin = %name, "not granted: {} ({})", denied.capability, denied.why);
+            events.audit(AuditRecord::denial(&name, denied, "load"));
+        }
+    }
+
+    /// Replaces the host policy for plugins loaded from now on (loaded ones keep their grants;
+    /// reload them to apply it). Recorded in the audit trail.
+    pub fn set_policy(&self, policy: Policy, source: &str) {
+        self.inner.events.audit(AuditRecord::PolicyChange {
+            source: source.to_string(),
+            policy: serde_json::to_value(&policy).unwrap_or_default(),
+        });
+        *self.inner.policy.write().unwrap_or_else(|p| p.into_inner()) = policy;
     }
 
     /// Stops serving `plugin`: no new calls; queued and running ones finish, then it stops.
@@ -442,5 +538,9 @@ impl PluginHost {
         let _ = ask(&self.inner.registry, RegistryMsg::Shutdown, "", "the registry").await;
         let _ = self.inner.registry.stop_and_wait(None, Some(CONTROL_TIMEOUT)).await;
         let _ = self.inner.monitor.stop_and_wait(None, Some(CONTROL_TIMEOUT)).await;
+        if let Some(audit) = self.inner.events.audit_log() {
+            let audit = audit.clone();
+            let _ = tokio::task::spawn_blocking(move || audit.close()).await;
+        }
     }
 }

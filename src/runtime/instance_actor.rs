@@ -4,10 +4,12 @@
 
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 
+use crate::audit::AuditRecord;
 use crate::error::ErrorKind;
 use crate::instance::PluginInstance;
 use crate::plugin::Plugin;
 use crate::runtime::PluginKey;
+use crate::runtime::events::Events;
 use crate::runtime::monitor::MonitorMsg;
 use crate::runtime::reply::Job;
 use crate::runtime::supervisor::SupervisorMsg;
@@ -38,6 +40,7 @@ pub(crate) struct InstanceArgs {
     pub(crate) index: usize,
     pub(crate) supervisor: ActorRef<SupervisorMsg>,
     pub(crate) monitor: ActorRef<MonitorMsg>,
+    pub(crate) events: Events,
 }
 
 pub(crate) struct InstanceState {
@@ -75,8 +78,23 @@ impl Actor for InstanceActor {
         state: &mut InstanceState,
     ) -> Result<(), ActorProcessingErr> {
         let InstanceMsg::Run(job) = msg;
+        let args = &state.args;
+        let (plugin, version) = (args.key.name.to_string(), args.key.version.to_string());
+        args.events.audit(AuditRecord::CallStart {
+            plugin: plugin.clone(),
+            version: version.clone(),
+            instance: args.index,
+            input: format!("{:032x}", job.fingerprint),
+        });
         let result = state.instance.analyze(&job.graph).await;
         let args = &state.args;
+        args.events.audit(AuditRecord::CallEnd {
+            plugin,
+            version,
+            instance: args.index,
+            outcome: result.as_ref().map_or_else(|e| e.kind().to_string(), |_| "ok".into()),
+            usage: state.instance.last_usage().clone(),
+        });
         let _ = args.monitor.cast(MonitorMsg::Report {
             key: args.key.clone(),
             usage: state.instance.last_usage().clone(),

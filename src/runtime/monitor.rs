@@ -6,14 +6,13 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
-use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use crate::error::ErrorKind;
 use crate::instance::Usage;
 use crate::runtime::PluginKey;
-use crate::runtime::events::{EventKind, HostEvent};
+use crate::runtime::events::{EventKind, Events};
 use crate::runtime::quota::{Quota, QuotaLevel, Window};
 use crate::runtime::supervisor::SupervisorMsg;
 
@@ -80,7 +79,7 @@ pub(crate) struct Monitor;
 
 pub(crate) struct MonitorState {
     plugins: HashMap<PluginKey, Watched>,
-    events: broadcast::Sender<HostEvent>,
+    events: Events,
     ticker: Option<JoinHandle<()>>,
 }
 
@@ -118,23 +117,19 @@ impl MonitorState {
         if level >= QuotaLevel::Warned {
             tracing::warn!(plugin = %key.name, ?level, "quota: {:.0} ms used in the window", used.as_secs_f64() * 1000.0);
         }
-        let _ = self.events.send(HostEvent {
-            plugin: key.name.to_string(),
-            version: key.version.to_string(),
-            kind: EventKind::Quota { level, used },
-        });
+        self.events.emit(key, EventKind::Quota { level, used });
     }
 }
 
 impl Actor for Monitor {
     type Msg = MonitorMsg;
     type State = MonitorState;
-    type Arguments = broadcast::Sender<HostEvent>;
+    type Arguments = Events;
 
     async fn pre_start(
         &self,
         me: ActorRef<MonitorMsg>,
-        events: broadcast::Sender<HostEvent>,
+        events: Events,
     ) -> Result<MonitorState, ActorProcessingErr> {
         let ticker = tokio::spawn(async move {
             let mut interval = tokio::time::interval(TICK);

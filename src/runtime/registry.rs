@@ -7,12 +7,12 @@ use std::sync::Arc;
 
 use dashmap::DashMap;
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
-use tokio::sync::{Semaphore, broadcast};
+use tokio::sync::Semaphore;
 
 use crate::error::{Error, Result};
 use crate::plugin::Plugin;
 use crate::runtime::PluginKey;
-use crate::runtime::events::{EventKind, HostEvent};
+use crate::runtime::events::{EventKind, Events};
 use crate::runtime::monitor::MonitorMsg;
 use crate::runtime::quota::Quota;
 use crate::runtime::restart::RestartPolicy;
@@ -86,7 +86,7 @@ pub(crate) struct Registry;
 pub(crate) struct RegistryArgs {
     pub(crate) routes: Routes,
     pub(crate) monitor: ActorRef<MonitorMsg>,
-    pub(crate) events: broadcast::Sender<HostEvent>,
+    pub(crate) events: Events,
 }
 
 pub(crate) struct RegistryState {
@@ -98,11 +98,7 @@ pub(crate) struct RegistryState {
 
 impl RegistryState {
     fn emit(&self, key: &PluginKey, kind: EventKind) {
-        let _ = self.args.events.send(HostEvent {
-            plugin: key.name.to_string(),
-            version: key.version.to_string(),
-            kind,
-        });
+        self.args.events.emit(key, kind);
     }
 
     fn all(&self) -> impl Iterator<Item = &Entry> {

@@ -3,9 +3,13 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::audit::AuditRecord;
 use crate::error::{Error, Result};
-use crate::manifest::Manifest;
+use crate::kv::KvStore;
+use crate::manifest::{Capabilities, Manifest, RequestedLimits};
 use crate::plugin::{Plugin, PluginOptions};
+use crate::policy::Policy;
+use crate::runtime::events::Events;
 use crate::runtime::quota::Quota;
 use crate::runtime::restart::RestartPolicy;
 use crate::sandbox::Sandbox;
@@ -23,6 +27,9 @@ pub struct PluginSpec {
     name: Option<String>,
     version: Option<semver::Version>,
     source: Source,
+    /// Requested on top of (or, without a manifest, instead of) the manifest's.
+    capabilities: Capabilities,
+    requested_limits: Option<RequestedLimits>,
     pub(crate) options: Option<PluginOptions>,
     pub(crate) instances: Option<usize>,
     pub(crate) policy: Option<RestartPolicy>,
@@ -31,7 +38,17 @@ pub struct PluginSpec {
 
 impl PluginSpec {
     fn new(name: Option<String>, source: Source) -> Self {
-        PluginSpec { name, version: None, source, options: None, instances: None, policy: None, quota: None }
+        PluginSpec {
+            name,
+            version: None,
+            source,
+            capabilities: Capabilities::default(),
+            requested_limits: None,
+            options: None,
+            instances: None,
+            policy: None,
+            quota: None,
+        }
     }
 
     /// Component bytes under `name` (version 0.0.0 unless set).
@@ -58,6 +75,19 @@ impl PluginSpec {
     /// Overrides the version.
     pub fn version(mut self, version: semver::Version) -> Self {
         self.version = Some(version);
+        self
+    }
+
+    /// Capabilities this plugin requests (as a manifest's `[capabilities]` would); the host
+    /// policy decides what it gets. Added to its manifest's requests, if it has one.
+    pub fn capabilities(mut self, capabilities: Capabilities) -> Self {
+        self.capabilities = capabilities;
+        self
+    }
+
+    /// Limits this plugin requests (as a manifest's `[limits]` would); the policy caps them.
+    pub fn requested_limits(mut self, limits: RequestedLimits) -> Self {
+        self.requested_limits = Some(limits);
         self
     }
 
@@ -93,16 +123,14 @@ impl PluginSpec {
         }
     }
 
-    /// Reads, compiles (or fetches from the cache) and links the plugin. Blocking: run it off
-    /// the async threads.
-    pub(crate) fn compile(
-        &self,
-        sandbox: &Sandbox,
-        default: &PluginOptions,
-    ) -> Result<(Plugin, semver::Version)> {
+    /// Reads, applies the host policy, compiles (or fetches from the cache) and links the
+    /// plugin. Blocking: run it off the async threads.
+    pub(crate) fn compile(&self, cx: &LoadContext) -> Result<(Plugin, semver::Version)> {
         let read = |path: &PathBuf| {
             std::fs::read(path).map_err(|e| Error::io(format!("cannot read plugin {}", path.display()), e))
         };
+        let mut capabilities = Capabilities::default();
+        let mut requested_limits = RequestedLimits::default();
         let (name, version, bytes): (String, semver::Version, Arc<[u8]>) = match &self.source {
             Source::Bytes(bytes) => {
                 (self.name.clone().unwrap_or_default(), semver::Version::new(0, 0, 0), bytes.clone())
@@ -114,6 +142,8 @@ impl PluginSpec {
             Source::Manifest(path) => {
                 let manifest = Manifest::from_path(path)?;
                 let bytes = read(&manifest.component_path(path))?;
+                capabilities = manifest.capabilities;
+                requested_limits = manifest.limits;
                 (manifest.name, manifest.version, bytes.into())
             }
         };
@@ -124,8 +154,42 @@ impl PluginSpec {
                 message: "the plugin has no name".into(),
             });
         }
+        capabilities.merge(&self.capabilities);
+        self.capabilities
+            .validate()
+            .map_err(|message| Error::InvalidManifest { path: self.source_name(), message })?;
+        if let Some(limits) = &self.requested_limits {
+            requested_limits = limits.clone();
+        }
         let version = self.version.clone().unwrap_or(version);
-        let options = self.options.clone().unwrap_or_else(|| default.clone());
-        Ok((sandbox.load(&name, &bytes, options)?, version))
+
+        let mut options = self.options.clone().unwrap_or_else(|| cx.options.clone());
+        let decision = cx.policy.decide(&name, &capabilities, &requested_limits, &options.limits);
+        options.limits = decision.limits;
+        options.grants = options.grants.union(&decision.granted);
+        options.denied.extend(decision.denied);
+        if options.kv_store.is_none() {
+            options.kv_store = cx.kv.clone();
+        }
+        let (events, plugin) = (cx.events.clone(), name.clone());
+        options.on_denied = Some(Arc::new(move |what: String| {
+            tracing::warn!(plugin = %plugin, "refused: {what}");
+            events.audit(AuditRecord::Denial {
+                plugin: plugin.clone(),
+                capability: what,
+                why: "not granted".into(),
+                when: "run".into(),
+            });
+        }));
+        Ok((cx.sandbox.load(&name, &bytes, options)?, version))
     }
+}
+
+/// What loading needs from the host.
+pub(crate) struct LoadContext {
+    pub(crate) sandbox: Sandbox,
+    pub(crate) options: PluginOptions,
+    pub(crate) policy: Policy,
+    pub(crate) kv: Option<KvStore>,
+    pub(crate) events: Events,
 }

@@ -11,14 +11,13 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use ractor::{Actor, ActorCell, ActorId, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
-use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use crate::error::{Error, ErrorKind};
 use crate::plugin::Plugin;
 use crate::runtime::PluginKey;
-use crate::runtime::events::{EventKind, HostEvent};
+use crate::runtime::events::{EventKind, Events};
 use crate::runtime::instance_actor::{Crashed, InstanceActor, InstanceArgs, InstanceMsg};
 use crate::runtime::monitor::MonitorMsg;
 use crate::runtime::poison::PoisonTracker;
@@ -127,7 +126,7 @@ pub(crate) struct SupervisorArgs {
     pub(crate) plugin: Plugin,
     pub(crate) instances: usize,
     pub(crate) policy: RestartPolicy,
-    pub(crate) events: broadcast::Sender<HostEvent>,
+    pub(crate) events: Events,
     pub(crate) monitor: ActorRef<MonitorMsg>,
 }
 
@@ -148,11 +147,7 @@ impl SupervisorState {
     fn emit(&self, kind: EventKind) {
         let key = &self.args.key;
         tracing::debug!(plugin = %key.name, version = %key.version, ?kind, "plugin event");
-        let _ = self.args.events.send(HostEvent {
-            plugin: key.name.to_string(),
-            version: key.version.to_string(),
-            kind,
-        });
+        self.args.events.emit(key, kind);
     }
 
     /// Whether instances are kept running (and restarted): while serving or draining.
@@ -172,6 +167,7 @@ impl SupervisorState {
             index,
             supervisor: me.clone(),
             monitor: self.args.monitor.clone(),
+            events: self.args.events.clone(),
         };
         match Actor::spawn_linked(None, InstanceActor, args, me.get_cell()).await {
             Ok((actor, _)) => {

@@ -40,6 +40,48 @@ pub enum Command {
     Demo(DemoArgs),
     /// Crash and restart a plugin thousands of times; report memory, descriptors and restart latency.
     Soak(SoakArgs),
+    /// Host policy tools.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+    /// Audit trail tools.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Show what a plugin requests, what the policy grants it, and what it denies (exit 1 if anything).
+    Check(PolicyCheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyCheckArgs {
+    /// The plugin: its plugin.toml, a directory holding one, a .wasm file, or `bundled:NAME`.
+    pub plugin: String,
+
+    /// The host policy (TOML). Without it nothing is allowed.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check an audit log's hash chain; name the first bad record (exit 1 if any, or a torn line).
+    Verify(AuditVerifyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AuditVerifyArgs {
+    /// The audit log (JSON Lines).
+    pub file: PathBuf,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
 }
 
 /// Output format.
@@ -54,9 +96,22 @@ pub enum Format {
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// The plugin: a .wasm component file, or `bundled:NAME` for a bundled plugin.
+    /// The plugin: a .wasm component, a plugin.toml (or a directory holding one), or `bundled:NAME`.
     #[arg(long, value_name = "FILE")]
     pub plugin: String,
+
+    /// The host policy (TOML) deciding what the plugin's manifest may be granted. Without it,
+    /// nothing beyond the sandbox is granted.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+
+    /// Append a tamper-evident audit trail to this file.
+    #[arg(long, value_name = "FILE")]
+    pub audit: Option<PathBuf>,
+
+    /// Key-value store for plugins granted `kv` (default: the user data dir).
+    #[arg(long, value_name = "FILE")]
+    pub kv: Option<PathBuf>,
 
     /// The graph, as JSON (see the README for the format).
     #[arg(long, value_name = "FILE")]

@@ -1,8 +1,10 @@
 //! `ptplugin`: the command-line face of parseltongue-plugins. Thin: parsing, dispatch, output.
 
 mod args;
+mod audit;
 mod demo;
 mod inspect;
+mod policy;
 mod report;
 mod run;
 mod soak;
@@ -23,6 +25,8 @@ fn main() -> ExitCode {
         Command::Inspect(a) => a.format,
         Command::Demo(a) => a.format,
         Command::Soak(a) => a.format,
+        Command::Policy(args::PolicyCommand::Check(a)) => a.format,
+        Command::Audit(args::AuditCommand::Verify(a)) => a.format,
     };
     match dispatch(cli) {
         Ok(code) => code,
@@ -41,6 +45,8 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Inspect(args) => inspect::inspect(&sandbox, args),
         Command::Demo(args) => runtime.block_on(demo::demo(&sandbox, args)),
         Command::Soak(args) => runtime.block_on(soak::soak(&sandbox, args)),
+        Command::Policy(args::PolicyCommand::Check(args)) => policy::check(args),
+        Command::Audit(args::AuditCommand::Verify(args)) => audit::verify(args),
     }
 }
 

@@ -6,7 +6,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use parseltongue_plugins::{
-    Analysis, Error, Graph, PluginHost, PluginOptions, PluginSpec, PluginStatus, Sandbox, Usage, bundled,
+    Analysis, Error, Graph, KvStore, PluginHost, PluginOptions, PluginSpec, PluginStatus, Sandbox, Usage,
+    bundled,
 };
 use serde_json::json;
 
@@ -32,16 +33,38 @@ pub fn read_plugin(spec: &str) -> Result<(String, Cow<'static, [u8]>), Error> {
     Ok((name, Cow::Owned(bytes)))
 }
 
+/// A plugin given as `bundled:NAME`, a `.wasm` file, or a `plugin.toml` (or a directory with one).
+fn plugin_spec(arg: &str) -> Result<PluginSpec, Error> {
+    let path = std::path::Path::new(arg);
+    if path.is_dir() {
+        return Ok(PluginSpec::manifest(path.join("plugin.toml")));
+    }
+    if path.extension().is_some_and(|e| e == "toml") {
+        return Ok(PluginSpec::manifest(path));
+    }
+    let (name, bytes) = read_plugin(arg)?;
+    Ok(PluginSpec::bytes(name, bytes.into_owned()))
+}
+
 pub async fn run(sandbox: &Sandbox, args: RunArgs) -> Result<ExitCode, Failure> {
     let graph = Arc::new(Graph::from_path(&args.graph)?);
-    let (name, bytes) = read_plugin(&args.plugin)?;
     let mut options = PluginOptions::new().limits(args.limits.to_limits());
     for (key, value) in args.config {
         options = options.config(key, value);
     }
-    let host = PluginHost::builder().sandbox(sandbox.clone()).start().await?;
-    let outcome =
-        call(&host, PluginSpec::bytes(name.clone(), bytes.into_owned()).options(options), &name, graph).await;
+    let spec = plugin_spec(&args.plugin)?.options(options);
+    let mut builder = PluginHost::builder().sandbox(sandbox.clone());
+    if let Some(policy) = &args.policy {
+        builder = builder.policy_file(policy);
+    }
+    if let Some(audit) = &args.audit {
+        builder = builder.audit_log(audit);
+    }
+    if let Some(kv) = &args.kv {
+        builder = builder.kv_store(KvStore::open(kv)?);
+    }
+    let host = builder.start().await?;
+    let outcome = call(&host, spec, graph).await;
     host.shutdown().await;
     let (analysis, status) = outcome?;
     match args.format {
@@ -55,10 +78,10 @@ pub async fn run(sandbox: &Sandbox, args: RunArgs) -> Result<ExitCode, Failure> 
 async fn call(
     host: &PluginHost,
     spec: PluginSpec,
-    name: &str,
     graph: Arc<Graph>,
 ) -> Result<(Analysis, PluginStatus), Failure> {
-    host.load(spec).await?;
+    let key = host.load(spec).await?;
+    let name = &*key.name;
     let result = host.analyze(name, graph).await;
     let status = host.status().await.plugin(name).cloned();
     match (result, status) {

@@ -1,0 +1,49 @@
+//! `ptplugin audit verify`: is the audit trail intact?
+
+use std::fmt::Write as _;
+use std::process::ExitCode;
+
+use parseltongue_plugins::audit::{VerifyReport, verify as verify_log};
+use serde_json::json;
+
+use crate::args::{AuditVerifyArgs, Format};
+use crate::report::{self, Failure, PLUGIN_FAILED};
+
+/// Exit 0 when every record verifies; 1 when a record is bad (named) or the last line is torn.
+pub fn verify(args: AuditVerifyArgs) -> Result<ExitCode, Failure> {
+    let report = verify_log(&args.file)?;
+    match args.format {
+        Format::Json => {
+            let mut value = json!(report);
+            value["intact"] = json!(report.is_intact());
+            report::print_json(&value)?;
+        }
+        Format::Text => report::print_text(&text(&args.file.display().to_string(), &report))?,
+    }
+    Ok(if report.is_intact() { ExitCode::SUCCESS } else { ExitCode::from(PLUGIN_FAILED) })
+}
+
+fn text(file: &str, r: &VerifyReport) -> String {
+    let mut out = String::new();
+    match (&r.first_bad, &r.torn_tail) {
+        (Some(bad), _) => {
+            let _ = writeln!(out, "{file}: TAMPERED at line {}: {}", bad.line, bad.reason);
+            let _ = writeln!(out, "records before it verify: {}", r.valid_records);
+        }
+        (None, Some(torn)) => {
+            let _ = writeln!(
+                out,
+                "{file}: line {} is torn (an incomplete write, e.g. a crash); the {} records before it verify",
+                torn.line, r.valid_records
+            );
+        }
+        (None, None) => {
+            let _ = writeln!(out, "{file}: intact, {} records", r.valid_records);
+        }
+    }
+    if !r.head_checked {
+        let _ =
+            writeln!(out, "note: no head file beside it, so removal of the last records cannot be detected");
+    }
+    out
+}

@@ -1,0 +1,100 @@
+//! `ptplugin policy check`: requested / granted / denied for one plugin under a policy.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::ExitCode;
+
+use parseltongue_plugins::wasi::Access;
+use parseltongue_plugins::{Capabilities, Decision, Limits, Manifest, Policy, RequestedLimits};
+use serde_json::json;
+
+use crate::args::{Format, PolicyCheckArgs};
+use crate::report::{self, Failure, PLUGIN_FAILED};
+
+/// Exit 0 when everything requested is granted, 1 when something is denied.
+pub fn check(args: PolicyCheckArgs) -> Result<ExitCode, Failure> {
+    let policy = match &args.policy {
+        Some(path) => Policy::from_path(path)?,
+        None => Policy::default(),
+    };
+    let (name, capabilities, limits) = requests(&args.plugin)?;
+    let mut decision = policy.decide(&name, &capabilities, &limits, &Limits::default());
+    // Grants that cannot hold on this machine (missing directory, unresolvable name) are denied too.
+    let (_, unresolved) = Access::resolve(&decision.granted);
+    decision.denied.extend(unresolved);
+    match args.format {
+        Format::Json => report::print_json(&json!({
+            "plugin": name,
+            "requested": capabilities,
+            "requested_limits": limits,
+            "granted": decision.granted,
+            "denied": decision.denied,
+            "limits": decision.limits,
+        }))?,
+        Format::Text => report::print_text(&text(&name, &capabilities, &decision))?,
+    }
+    Ok(if decision.denied.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(PLUGIN_FAILED) })
+}
+
+/// The plugin's name and what its manifest (if any) requests.
+fn requests(spec: &str) -> Result<(String, Capabilities, RequestedLimits), parseltongue_plugins::Error> {
+    let path = Path::new(spec);
+    let manifest = if path.is_dir() { Some(path.join("plugin.toml")) } else { None }
+        .or_else(|| path.extension().is_some_and(|e| e == "toml").then(|| path.to_path_buf()));
+    match manifest {
+        Some(manifest) => {
+            let m = Manifest::from_path(&manifest)?;
+            Ok((m.name, m.capabilities, m.limits))
+        }
+        None => {
+            let name = spec.strip_prefix("bundled:").map(str::to_string).unwrap_or_else(|| {
+                path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| spec.to_string())
+            });
+            Ok((name, Capabilities::default(), RequestedLimits::default()))
+        }
+    }
+}
+
+fn text(name: &str, requested: &Capabilities, d: &Decision) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "plugin: {name}");
+    let _ = writeln!(out, "requested:");
+    let asked: Vec<String> = requested
+        .read_dirs
+        .iter()
+        .map(|r| format!("read-dir {} — {}", r.path.display(), r.reason))
+        .chain(requested.connect.iter().map(|r| format!("connect {} — {}", r.target, r.reason)))
+        .chain(requested.env.iter().map(|r| format!("env {} — {}", r.name, r.reason)))
+        .chain(requested.wall_clock.iter().map(|r| format!("wall-clock — {}", r.reason)))
+        .chain(requested.kv.iter().map(|r| format!("kv — {}", r.reason)))
+        .collect();
+    if asked.is_empty() {
+        let _ = writeln!(out, "  nothing (complete isolation)");
+    }
+    for a in asked {
+        let _ = writeln!(out, "  {a}");
+    }
+    let _ = writeln!(out, "granted:");
+    let granted = d.granted.describe();
+    if granted.is_empty() {
+        let _ = writeln!(out, "  nothing");
+    }
+    for g in granted {
+        let _ = writeln!(out, "  {g}");
+    }
+    let _ = writeln!(out, "denied:");
+    if d.denied.is_empty() {
+        let _ = writeln!(out, "  nothing");
+    }
+    for x in &d.denied {
+        let _ = writeln!(out, "  {} — {}", x.capability, x.why);
+    }
+    let _ = writeln!(
+        out,
+        "limits: {} MiB memory, {} ms per call, {} KiB stack",
+        d.limits.memory_bytes >> 20,
+        d.limits.timeout.as_millis(),
+        d.limits.max_wasm_stack >> 10
+    );
+    out
+}

@@ -1,0 +1,217 @@
+//! Key-value storage for plugins that are granted it: state that survives restarts of the
+//! instance and of the host, in one embedded ACID database (redb) per host.
+//!
+//! Each plugin has its own table, named after the plugin, so no key of one plugin can even be
+//! named by another. A usage table keeps each plugin's stored bytes (keys plus values) so the
+//! quota is checked inside the same transaction as the write.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, TableError};
+
+use crate::error::{Error, Result};
+
+/// Bytes used per plugin.
+const USAGE: TableDefinition<&str, u64> = TableDefinition::new("usage");
+/// Longest key accepted.
+pub const MAX_KEY_BYTES: usize = 1024;
+/// Largest value accepted.
+pub const MAX_VALUE_BYTES: usize = 1024 * 1024;
+/// Most keys `keys()` returns.
+pub const MAX_KEYS_LISTED: usize = 10_000;
+
+/// One host's database of plugin key-value stores. Cheap to clone.
+#[derive(Clone)]
+pub struct KvStore {
+    db: Arc<Database>,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for KvStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KvStore").field("path", &self.path).finish_non_exhaustive()
+    }
+}
+
+impl KvStore {
+    /// `$XDG_DATA_HOME/parseltongue-plugins/kv.redb` (or the platform's equivalent).
+    pub fn default_path() -> Option<PathBuf> {
+        directories::ProjectDirs::from("", "", "parseltongue-plugins").map(|d| d.data_dir().join("kv.redb"))
+    }
+
+    /// Opens (creating if needed) the database at `path`; its directory is created with mode 0700.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] if the file cannot be created or is not a redb database (or another process
+    /// holds it open).
+    pub fn open(path: impl Into<PathBuf>) -> Result<KvStore> {
+        use std::os::unix::fs::DirBuilderExt;
+        let path = path.into();
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
+                .map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
+        }
+        let db = Database::create(&path).map_err(|e| storage_error(&path, e))?;
+        Ok(KvStore { db: Arc::new(db), path })
+    }
+
+    /// Where the database lives.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// `plugin`'s store, limited to `quota` bytes.
+    pub(crate) fn handle(&self, plugin: &str, quota: u64) -> KvHandle {
+        KvHandle { store: self.clone(), table: format!("plugin/{plugin}"), plugin: plugin.to_string(), quota }
+    }
+}
+
+fn storage_error(path: &Path, e: impl std::fmt::Display) -> Error {
+    Error::io(format!("key-value store {}", path.display()), std::io::Error::other(e.to_string()))
+}
+
+/// One plugin's view of the store: its own table and quota, nothing else.
+#[derive(Clone, Debug)]
+pub(crate) struct KvHandle {
+    store: KvStore,
+    table: String,
+    plugin: String,
+    quota: u64,
+}
+
+/// Errors as the guest sees them (a message inside `result<_, string>`).
+type GuestResult<T> = std::result::Result<T, String>;
+
+fn internal(e: impl std::fmt::Display) -> String {
+    format!("storage error: {e}")
+}
+
+impl KvHandle {
+    fn def(&self) -> TableDefinition<'_, &'static str, &'static [u8]> {
+        TableDefinition::new(&self.table)
+    }
+
+    /// The value under `key`.
+    pub(crate) fn get(&self, key: &str) -> GuestResult<Option<Vec<u8>>> {
+        let txn = self.store.db.begin_read().map_err(internal)?;
+        let table = match txn.open_table(self.def()) {
+            Ok(table) => table,
+            Err(TableError::TableDoesNotExist(_)) => return Ok(None),
+            Err(e) => return Err(internal(e)),
+        };
+        Ok(table.get(key).map_err(internal)?.map(|v| v.value().to_vec()))
+    }
+
+    /// Stores `value` under `key`, if the plugin's total stays within its quota.
+    pub(crate) fn set(&self, key: &str, value: &[u8]) -> GuestResult<()> {
+        if key.len() > MAX_KEY_BYTES {
+            return Err(format!("key of {} bytes is over the {MAX_KEY_BYTES}-byte limit", key.len()));
+        }
+        if value.len() > MAX_VALUE_BYTES {
+            return Err(format!("value of {} bytes is over the {MAX_VALUE_BYTES}-byte limit", value.len()));
+        }
+        let txn = self.store.db.begin_write().map_err(internal)?;
+        {
+            let mut table = txn.open_table(self.def()).map_err(internal)?;
+            let mut usage = txn.open_table(USAGE).map_err(internal)?;
+            let used = usage.get(self.plugin.as_str()).map_err(internal)?.map(|v| v.value()).unwrap_or(0);
+            let old =
+                table.get(key).map_err(internal)?.map(|v| (key.len() + v.value().len()) as u64).unwrap_or(0);
+            let new_used = used - old.min(used) + (key.len() + value.len()) as u64;
+            if new_used > self.quota {
+                return Err(format!("over quota: storing this would use {new_used} of {} bytes", self.quota));
+            }
+            table.insert(key, value).map_err(internal)?;
+            usage.insert(self.plugin.as_str(), new_used).map_err(internal)?;
+        }
+        txn.commit().map_err(internal)
+    }
+
+    /// Removes `key`; removing a missing key is fine.
+    pub(crate) fn delete(&self, key: &str) -> GuestResult<()> {
+        let txn = self.store.db.begin_write().map_err(internal)?;
+        {
+            let mut table = txn.open_table(self.def()).map_err(internal)?;
+            let mut usage = txn.open_table(USAGE).map_err(internal)?;
+            let removed = table.remove(key).map_err(internal)?.map(|v| (key.len() + v.value().len()) as u64);
+            if let Some(removed) = removed {
+                let used = usage.get(self.plugin.as_str()).map_err(internal)?.map(|v| v.value()).unwrap_or(0);
+                usage.insert(self.plugin.as_str(), used.saturating_sub(removed)).map_err(internal)?;
+            }
+        }
+        txn.commit().map_err(internal)
+    }
+
+    /// The plugin's keys, sorted, at most [`MAX_KEYS_LISTED`].
+    pub(crate) fn keys(&self) -> GuestResult<Vec<String>> {
+        let txn = self.store.db.begin_read().map_err(internal)?;
+        let table = match txn.open_table(self.def()) {
+            Ok(table) => table,
+            Err(TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+            Err(e) => return Err(internal(e)),
+        };
+        let mut keys = Vec::new();
+        for entry in table.iter().map_err(internal)?.take(MAX_KEYS_LISTED) {
+            let (k, _) = entry.map_err(internal)?;
+            keys.push(k.value().to_string());
+        }
+        Ok(keys)
+    }
+
+    /// Bytes the plugin stores now.
+    #[cfg(test)]
+    pub(crate) fn used(&self) -> GuestResult<u64> {
+        let txn = self.store.db.begin_read().map_err(internal)?;
+        let usage = match txn.open_table(USAGE) {
+            Ok(t) => t,
+            Err(TableError::TableDoesNotExist(_)) => return Ok(0),
+            Err(e) => return Err(internal(e)),
+        };
+        Ok(usage.get(self.plugin.as_str()).map_err(internal)?.map(|v| v.value()).unwrap_or(0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_survive_reopening_and_plugins_are_isolated() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/kv.redb");
+        {
+            let store = KvStore::open(&path).unwrap();
+            let a = store.handle("a", 1024);
+            a.set("k", b"one").unwrap();
+            store.handle("b", 1024).set("k", b"two").unwrap();
+            assert_eq!(a.keys().unwrap(), vec!["k"]);
+        }
+        let store = KvStore::open(&path).unwrap();
+        assert_eq!(store.handle("a", 1024).get("k").unwrap(), Some(b"one".to_vec()));
+        assert_eq!(store.handle("b", 1024).get("k").unwrap(), Some(b"two".to_vec()));
+        assert_eq!(store.handle("c", 1024).get("k").unwrap(), None);
+        assert_eq!(store.handle("c", 1024).keys().unwrap(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn the_quota_counts_keys_and_values_and_frees_on_overwrite_and_delete() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = KvStore::open(dir.path().join("kv.redb")).unwrap();
+        let h = store.handle("p", 20);
+        h.set("key", &[0; 10]).unwrap(); // 13 bytes
+        assert_eq!(h.used().unwrap(), 13);
+        let e = h.set("other", &[0; 10]).unwrap_err(); // would be 28
+        assert!(e.contains("over quota"), "{e}");
+        h.set("key", &[0; 17]).unwrap(); // overwrite: 20 exactly
+        assert_eq!(h.used().unwrap(), 20);
+        h.delete("key").unwrap();
+        assert_eq!(h.used().unwrap(), 0);
+        h.delete("missing").unwrap();
+        assert!(h.set(&"k".repeat(MAX_KEY_BYTES + 1), b"").unwrap_err().contains("key of"));
+    }
+}
