@@ -104,7 +104,11 @@ impl ErrorKind {
     pub fn is_plugin_fault(self) -> bool {
         !matches!(
             self,
-            ErrorKind::InvalidGraph | ErrorKind::Io | ErrorKind::InvalidLimits | ErrorKind::NotFound
+            ErrorKind::InvalidGraph
+                | ErrorKind::Io
+                | ErrorKind::InvalidLimits
+                | ErrorKind::NotFound
+                | ErrorKind::InvalidPolicy
         )
     }
 
@@ -305,3 +309,34 @@ impl Error {
 
 /// Shorthand for results of this library.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn input_faults_are_exactly_the_caller_side_kinds() {
+        let input: Vec<ErrorKind> = ErrorKind::ALL.into_iter().filter(|k| !k.is_plugin_fault()).collect();
+        assert_eq!(
+            input,
+            vec![
+                ErrorKind::InvalidGraph,
+                ErrorKind::Io,
+                ErrorKind::InvalidLimits,
+                ErrorKind::InvalidPolicy,
+                ErrorKind::NotFound
+            ]
+        );
+    }
+
+    #[test]
+    fn every_kind_has_a_distinct_word() {
+        let mut words: Vec<&str> = ErrorKind::ALL.iter().map(|k| k.as_str()).collect();
+        words.sort();
+        words.dedup();
+        assert_eq!(words.len(), ErrorKind::ALL.len());
+        for k in ErrorKind::ALL {
+            assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
+        }
+    }
+}

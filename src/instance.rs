@@ -31,6 +31,8 @@ pub struct Usage {
     pub peak_memory_bytes: u64,
     /// Calls the plugin made to `host.*`.
     pub host_calls: u64,
+    /// Key-value writes refused by the plugin's write rate.
+    pub kv_writes_refused: u64,
     /// Bytes of `host.log` messages kept.
     pub log_bytes: u64,
     /// Bytes of `host.log` messages dropped (whole or cut) by the per-call budgets.
@@ -224,6 +226,7 @@ fn arm(store: &mut Store<StoreState>, started: Instant, limits: &Limits) {
     let state = store.data_mut();
     state.deadline = started + limits.timeout;
     state.host_calls = 0;
+    state.kv_writes_refused = 0;
     state.limiter.reset_peak();
     store.set_epoch_deadline(1);
     if let Some(fuel) = limits.fuel {
@@ -255,6 +258,7 @@ fn measure(
         fuel_consumed,
         peak_memory_bytes: state.limiter.peak(),
         host_calls: state.host_calls,
+        kv_writes_refused: state.kv_writes_refused,
         log_bytes: logs.kept_bytes,
         log_bytes_dropped: logs.dropped_bytes,
         log_messages_dropped: logs.dropped_messages,

@@ -39,7 +39,7 @@ mod graph;
 mod instance;
 pub mod kv;
 mod limits;
-mod manifest;
+pub mod manifest;
 mod output;
 mod plugin;
 pub mod policy;

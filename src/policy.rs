@@ -246,8 +246,7 @@ impl Policy {
         base: &Limits,
     ) -> Decision {
         let own = self.plugins.get(plugin);
-        let allowed =
-            |pick: &dyn Fn(&Allowance) -> bool| pick(&self.defaults) || own.is_some_and(|a| pick(a));
+        let allowed = |pick: &dyn Fn(&Allowance) -> bool| pick(&self.defaults) || own.is_some_and(pick);
         let mut granted = Grants::default();
         let mut denied = Vec::new();
         let mut deny = |capability: String, requested_because: &str, why: &str| {

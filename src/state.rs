@@ -50,6 +50,8 @@ pub(crate) struct StoreState {
     /// Number of `host.*` and `kv.*` calls in the current call.
     pub(crate) host_calls: u64,
     max_host_calls: u64,
+    /// Key-value writes refused by the write rate in the current call.
+    pub(crate) kv_writes_refused: u64,
     /// When the current call must end (checked at every epoch tick).
     pub(crate) deadline: Instant,
 }
@@ -76,6 +78,7 @@ impl StoreState {
             reach,
             host_calls: 0,
             max_host_calls: limits.max_host_calls,
+            kv_writes_refused: 0,
             deadline: Instant::now() + limits.timeout,
         })
     }
@@ -102,13 +105,14 @@ impl StoreState {
         }
     }
 
-    /// A write (set or delete) within the plugin's write rate.
-    fn kv_write(&self, op: &str) -> Result<&KvHandle, String> {
-        let kv = self.kv(op)?;
+    /// A write (set or delete) within the plugin's write rate; refusals are counted.
+    fn kv_write(&mut self, op: &str) -> Result<&KvHandle, String> {
+        self.kv(op)?;
         if !throttle::allows(&self.reach.throttles.kv_writes, 1) {
+            self.kv_writes_refused += 1;
             return Err("throttled: too many writes per second".into());
         }
-        Ok(kv)
+        self.kv(op)
     }
 }
 

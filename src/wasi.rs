@@ -107,14 +107,16 @@ pub(crate) fn context(
         .stdout(stdout.clone())
         .stderr(stderr.clone())
         .allow_udp(false)
-        .allow_tcp(!access.addrs.is_empty())
+        // TCP sockets may be created so that every connect reaches the check below, which
+        // refuses (and reports) any address not granted.
+        .allow_tcp(true)
         .allow_ip_name_lookup(access.name_lookup);
     let allowed: Arc<[SocketAddr]> = access.addrs.clone().into();
     builder.socket_addr_check(move |addr, use_| {
         let ok = match use_ {
             SocketAddrUse::TcpConnect => allowed.contains(&addr),
-            // `connect` binds implicitly to the wildcard address first.
-            SocketAddrUse::TcpBind => addr.ip().is_unspecified() && addr.port() == 0,
+            // A granted `connect` binds implicitly to the wildcard address; nothing else binds.
+            SocketAddrUse::TcpBind => !allowed.is_empty() && addr.ip().is_unspecified() && addr.port() == 0,
             _ => false,
         };
         if !ok && let Some(hook) = &on_denied {

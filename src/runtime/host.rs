@@ -95,6 +95,12 @@ impl PluginHostBuilder {
         self
     }
 
+    /// Loads these plugins at start.
+    pub fn plugins(mut self, specs: impl IntoIterator<Item = PluginSpec>) -> Self {
+        self.specs.extend(specs);
+        self
+    }
+
     /// Limits for plugins whose spec sets none. By default [`Limits::default`].
     pub fn limits(mut self, limits: Limits) -> Self {
         self.options = self.options.limits(limits);

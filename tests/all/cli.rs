@@ -301,3 +301,106 @@ fn thousands_of_crash_restart_cycles_keep_memory_and_descriptors_flat() {
     assert_eq!(v["live_instances_after"], 0);
     assert_eq!(v["samples"].as_array().unwrap().len(), 11);
 }
+
+/// A plugin directory: `plugin.toml` (with `extra` appended) beside the bundled `component`.
+fn plugin_dir(name: &str, component: &str, extra: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = format!("name = \"{name}\"\nversion = \"2.1.0\"\ncomponent = \"p.wasm\"\n{extra}");
+    std::fs::write(dir.path().join("plugin.toml"), manifest).unwrap();
+    std::fs::write(dir.path().join("p.wasm"), bundled::get(component).unwrap().wasm).unwrap();
+    dir
+}
+
+#[test]
+fn policy_check_shows_requested_granted_and_denied() {
+    let plugin = plugin_dir(
+        "envy",
+        "escape-read-env",
+        "[capabilities]\nenv = [{ name = \"PATH\", reason = \"finds tools\" }, { name = \"HOME\", reason = \"nosy\" }]\n",
+    );
+    let (_pdir, policy) = temp_file("policy.toml", b"[defaults]\nenv = [\"PATH\"]\n");
+    let out =
+        ptplugin(&["policy", "check", plugin.path().to_str().unwrap(), "--policy", policy.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "something was denied");
+    let text = stdout(&out);
+    assert!(text.contains("requested:\n  env PATH — finds tools\n  env HOME — nosy\n"), "{text}");
+    assert!(text.contains("granted:\n  env PATH\n"), "{text}");
+    assert!(text.contains("denied:\n  env HOME — not a variable the policy allows\n"), "{text}");
+
+    let (_pdir, generous) = temp_file("policy.toml", b"[defaults]\nenv = [\"PATH\", \"HOME\"]\n");
+    let args = [
+        "policy",
+        "check",
+        plugin.path().to_str().unwrap(),
+        "--policy",
+        generous.to_str().unwrap(),
+        "--format",
+        "json",
+    ];
+    let out = ptplugin(&args);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(json(&out)["denied"], serde_json::json!([]));
+
+    let (_pdir, broken) = temp_file("policy.toml", b"[defaults]\nenv = \"PATH\"\n");
+    let out =
+        ptplugin(&["policy", "check", plugin.path().to_str().unwrap(), "--policy", broken.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("error[invalid-policy]") && stderr(&out).contains("line 2"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn run_loads_a_manifest_applies_the_policy_and_writes_the_audit_trail() {
+    let plugin = plugin_dir(
+        "envy",
+        "escape-read-env",
+        "[capabilities]\nenv = [{ name = \"PATH\", reason = \"tools\" }]\n",
+    );
+    let (dir, policy) = temp_file("policy.toml", b"[defaults]\nenv = [\"PATH\"]\n");
+    let audit = dir.path().join("audit.jsonl");
+    let args = [
+        "run",
+        "--plugin",
+        plugin.path().to_str().unwrap(),
+        "--graph",
+        &sample(),
+        "--policy",
+        policy.to_str().unwrap(),
+        "--audit",
+        audit.to_str().unwrap(),
+        "--format",
+        "json",
+    ];
+    let out = ptplugin(&args);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v = json(&out);
+    assert_eq!(v["findings"][0], format!("env PATH={}", std::env::var("PATH").unwrap()));
+    assert_eq!(v["plugin"]["name"], "envy");
+    assert_eq!(v["plugin"]["load"]["granted"]["env"], serde_json::json!(["PATH"]));
+
+    let out = ptplugin(&["audit", "verify", audit.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(stdout(&out).contains("intact"), "{}", stdout(&out));
+
+    // Edit one record: verification names the line after it, where the chain breaks.
+    let text = std::fs::read_to_string(&audit).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let load = lines.iter().position(|l| l.contains("\"record\":\"load\"")).unwrap();
+    lines[load] = lines[load].replace("envy", "evil");
+    std::fs::write(&audit, lines.join("\n") + "\n").unwrap();
+    let out = ptplugin(&["audit", "verify", audit.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let v = json(&out);
+    assert_eq!(v["intact"], false);
+    assert_eq!(v["first_bad"]["line"], load + 2);
+
+    // A torn last line is told apart from tampering.
+    let (_d, torn) =
+        temp_file("torn.jsonl", &[lines[..load].join("\n").as_bytes(), b"\n{\"seq\":9"].concat());
+    let out = ptplugin(&["audit", "verify", torn.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).contains("is torn"), "{}", stdout(&out));
+}

@@ -1,6 +1,7 @@
 //! The integration tests: one binary, one module per area (wasmtime's `tests/all` layout).
 
 mod analyses;
+mod capabilities;
 mod cli;
 mod escapes;
 mod faults;

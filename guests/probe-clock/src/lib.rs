@@ -11,7 +11,11 @@ impl Guest for ProbeClock {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or(0);
-        AnalysisResult { findings: vec![format!("wall clock {seconds}")], confidence: 1.0, recommendations: vec![] }
+        AnalysisResult {
+            findings: vec![format!("wall clock {seconds}")],
+            confidence: 1.0,
+            recommendations: vec![],
+        }
     }
 }
 
