@@ -9,8 +9,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use parseltongue_plugins::manifest::KvRequest;
 use parseltongue_plugins::{
-    Backoff, Graph, PluginHost, PluginOptions, PluginSpec, RestartPolicy, Sandbox, bundled,
+    Backoff, Capabilities, Graph, KvStore, PluginHost, PluginOptions, PluginSpec, Policy, RestartPolicy,
+    Sandbox, bundled,
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -78,6 +80,38 @@ fn actors(c: &mut Criterion) {
     });
     group.finish();
     runtime.block_on(host.shutdown());
+
+    // What the capability layer adds: the audit trail on every call, and a kv round trip.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let audited = runtime.block_on(async {
+        PluginHost::builder()
+            .sandbox(sandbox.clone())
+            .audit_log(dir.path().join("audit.jsonl"))
+            .policy(Policy::default().allow_kv(1024))
+            .kv_store(KvStore::open(dir.path().join("kv.redb")).expect("kv"))
+            .plugin(PluginSpec::bytes("census", census))
+            .plugin(
+                PluginSpec::bytes("counter", bundled::get("kv-counter").expect("bundled").wasm).capabilities(
+                    Capabilities {
+                        kv: Some(KvRequest { reason: "bench".into(), quota_kb: None }),
+                        ..Capabilities::default()
+                    },
+                ),
+            )
+            .start()
+            .await
+            .expect("host")
+    });
+    let mut group = c.benchmark_group("capabilities");
+    group.sample_size(30).measurement_time(Duration::from_secs(5));
+    group.bench_function("trivial plugin through PluginHost, audit trail on", |b| {
+        b.iter(|| runtime.block_on(audited.analyze("census", empty.clone())).expect("reply"))
+    });
+    group.bench_function("kv-counter call: get + set (durable commit) + keys", |b| {
+        b.iter(|| runtime.block_on(audited.analyze("counter", empty.clone())).expect("reply"))
+    });
+    group.finish();
+    runtime.block_on(audited.shutdown());
 }
 
 criterion_group!(benches, actors);
