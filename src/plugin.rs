@@ -206,13 +206,7 @@ fn reach(name: &str, options: &PluginOptions) -> (Reach, Grants, Vec<Denied>) {
     };
     let granted = Grants {
         read_dirs: access.dirs.clone(),
-        connect: options
-            .grants
-            .connect
-            .iter()
-            .filter(|t| !resolution_denied.iter().any(|d| d.capability == format!("connect {t}")))
-            .cloned()
-            .collect(),
+        connect: access.targets.clone(),
         env: access.env.iter().map(|(k, _)| k.clone()).collect(),
         wall_clock: access.wall_clock,
         kv_quota_bytes: kv.as_ref().and(options.grants.kv_quota_bytes),

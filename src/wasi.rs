@@ -34,6 +34,8 @@ pub struct Access {
     pub dirs: Vec<PathBuf>,
     /// Addresses TCP may connect to.
     pub addrs: Vec<SocketAddr>,
+    /// The granted `host:port` targets those addresses came from.
+    pub targets: Vec<String>,
     /// Whether name lookup is allowed (a granted target is a host name).
     pub name_lookup: bool,
     /// Environment variables, with the host's values.
@@ -64,6 +66,7 @@ impl Access {
                 Ok(addrs) => {
                     access.name_lookup |= host.parse::<std::net::IpAddr>().is_err();
                     access.addrs.extend(addrs);
+                    access.targets.push(target.clone());
                 }
                 Err(e) => deny(format!("connect {target}"), format!("does not resolve: {e}")),
             }
