@@ -3,6 +3,7 @@
 //! first costs microseconds.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::AtomicUsize;
 use std::time::{Duration, Instant};
@@ -131,6 +132,16 @@ impl std::fmt::Debug for Plugin {
             .field("limits", &self.inner.limits)
             .finish_non_exhaustive()
     }
+}
+
+/// Reads a component file, naming it in the error.
+pub(crate) fn read_component(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| Error::io(format!("cannot read plugin {}", path.display()), e))
+}
+
+/// A plugin's default name for a component file: its stem (`cycle_finder.wasm` → `cycle_finder`).
+pub(crate) fn name_from_path(path: &Path) -> Option<String> {
+    path.file_stem().map(|s| s.to_string_lossy().into_owned())
 }
 
 /// Refuses bytes that are not a component before the compiler sees them, with a useful reason.

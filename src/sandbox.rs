@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use crate::cache::{self, CompileCache};
 use crate::contract::Surface;
 use crate::engine::{EngineProfile, EngineSlot, Engines};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::limits::Limits;
 use crate::plugin::{self, Plugin, PluginOptions};
 
@@ -156,10 +156,8 @@ impl Sandbox {
     /// [`Error::Io`] if the file cannot be read, otherwise as [`Sandbox::load`].
     pub fn load_file(&self, path: impl AsRef<Path>, options: PluginOptions) -> Result<Plugin> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path)
-            .map_err(|e| Error::io(format!("cannot read plugin {}", path.display()), e))?;
-        let name =
-            path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "plugin".into());
+        let bytes = plugin::read_component(path)?;
+        let name = plugin::name_from_path(path).unwrap_or_else(|| "plugin".into());
         self.load(&name, &bytes, options)
     }
 

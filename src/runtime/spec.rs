@@ -7,7 +7,7 @@ use crate::audit::AuditRecord;
 use crate::error::{Error, Result};
 use crate::kv::KvStore;
 use crate::manifest::{Capabilities, Manifest, RequestedLimits};
-use crate::plugin::{Plugin, PluginOptions};
+use crate::plugin::{Plugin, PluginOptions, name_from_path, read_component};
 use crate::policy::Policy;
 use crate::runtime::events::Events;
 use crate::runtime::quota::Quota;
@@ -126,9 +126,6 @@ impl PluginSpec {
     /// Reads, applies the host policy, compiles (or fetches from the cache) and links the
     /// plugin. Blocking: run it off the async threads.
     pub(crate) fn compile(&self, cx: &LoadContext) -> Result<(Plugin, semver::Version)> {
-        let read = |path: &PathBuf| {
-            std::fs::read(path).map_err(|e| Error::io(format!("cannot read plugin {}", path.display()), e))
-        };
         let mut capabilities = Capabilities::default();
         let mut requested_limits = RequestedLimits::default();
         let (name, version, bytes): (String, semver::Version, Arc<[u8]>) = match &self.source {
@@ -136,12 +133,12 @@ impl PluginSpec {
                 (self.name.clone().unwrap_or_default(), semver::Version::new(0, 0, 0), bytes.clone())
             }
             Source::File(path) => {
-                let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-                (stem, semver::Version::new(0, 0, 0), read(path)?.into())
+                let stem = name_from_path(path).unwrap_or_default();
+                (stem, semver::Version::new(0, 0, 0), read_component(path)?.into())
             }
             Source::Manifest(path) => {
                 let manifest = Manifest::from_path(path)?;
-                let bytes = read(&manifest.component_path(path))?;
+                let bytes = read_component(&manifest.component_path(path))?;
                 capabilities = manifest.capabilities;
                 requested_limits = manifest.limits;
                 (manifest.name, manifest.version, bytes.into())

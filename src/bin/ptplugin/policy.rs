@@ -10,6 +10,7 @@ use serde_json::json;
 
 use crate::args::{Format, PolicyCheckArgs};
 use crate::report::{self, Failure, PLUGIN_FAILED};
+use crate::run::manifest_path;
 
 /// Exit 0 when everything requested is granted, 1 when something is denied.
 pub fn check(args: PolicyCheckArgs) -> Result<ExitCode, Failure> {
@@ -39,9 +40,7 @@ pub fn check(args: PolicyCheckArgs) -> Result<ExitCode, Failure> {
 /// The plugin's name and what its manifest (if any) requests.
 fn requests(spec: &str) -> Result<(String, Capabilities, RequestedLimits), parseltongue_plugins::Error> {
     let path = Path::new(spec);
-    let manifest = if path.is_dir() { Some(path.join("plugin.toml")) } else { None }
-        .or_else(|| path.extension().is_some_and(|e| e == "toml").then(|| path.to_path_buf()));
-    match manifest {
+    match manifest_path(spec) {
         Some(manifest) => {
             let m = Manifest::from_path(&manifest)?;
             Ok((m.name, m.capabilities, m.limits))

@@ -33,14 +33,20 @@ pub fn read_plugin(spec: &str) -> Result<(String, Cow<'static, [u8]>), Error> {
     Ok((name, Cow::Owned(bytes)))
 }
 
-/// A plugin given as `bundled:NAME`, a `.wasm` file, or a `plugin.toml` (or a directory with one).
-fn plugin_spec(arg: &str) -> Result<PluginSpec, Error> {
+/// The manifest a plugin argument names: a `plugin.toml` itself, or the one in a directory.
+pub fn manifest_path(arg: &str) -> Option<std::path::PathBuf> {
     let path = std::path::Path::new(arg);
     if path.is_dir() {
-        return Ok(PluginSpec::manifest(path.join("plugin.toml")));
+        Some(path.join("plugin.toml"))
+    } else {
+        path.extension().is_some_and(|e| e == "toml").then(|| path.to_path_buf())
     }
-    if path.extension().is_some_and(|e| e == "toml") {
-        return Ok(PluginSpec::manifest(path));
+}
+
+/// A plugin given as `bundled:NAME`, a `.wasm` file, or a `plugin.toml` (or a directory with one).
+fn plugin_spec(arg: &str) -> Result<PluginSpec, Error> {
+    if let Some(manifest) = manifest_path(arg) {
+        return Ok(PluginSpec::manifest(manifest));
     }
     let (name, bytes) = read_plugin(arg)?;
     Ok(PluginSpec::bytes(name, bytes.into_owned()))
