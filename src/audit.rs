@@ -112,6 +112,17 @@ pub enum AuditRecord {
         /// What it used.
         usage: Usage,
     },
+    /// A plugin artifact's signatures were checked against the trust policy (accepted or not).
+    Verification(crate::distribution::trust::Verdict),
+    /// A plugin went back to an earlier version.
+    Rollback {
+        /// Plugin name.
+        plugin: String,
+        /// The version now in use.
+        to: String,
+        /// `operator`, or why it was automatic.
+        reason: String,
+    },
     /// Anything the runtime reports as an event: crashes (traps), restarts, quarantines,
     /// releases, poison inputs, quota levels, swaps, unloads, failed loads.
     Event(HostEvent),

@@ -48,11 +48,19 @@ pub enum ErrorKind {
     NotFound,
     /// The plugin is stopping or stopped (shutdown, unload, a request dropped unanswered).
     Unavailable,
+    /// A registry could not be reached or refused a request.
+    Registry,
+    /// Content did not match its digest: a tampered blob, a corrupt cache entry.
+    Integrity,
+    /// Signature or trust verification failed: unsigned, wrong key or identity, bad bundle.
+    Untrusted,
+    /// No version satisfies a requirement, dependencies conflict, or offline content is missing.
+    Unresolved,
 }
 
 impl ErrorKind {
     /// Every kind, in documentation order.
-    pub const ALL: [ErrorKind; 19] = [
+    pub const ALL: [ErrorKind; 23] = [
         ErrorKind::Timeout,
         ErrorKind::FuelExhausted,
         ErrorKind::MemoryLimit,
@@ -72,6 +80,10 @@ impl ErrorKind {
         ErrorKind::PoisonInput,
         ErrorKind::NotFound,
         ErrorKind::Unavailable,
+        ErrorKind::Registry,
+        ErrorKind::Integrity,
+        ErrorKind::Untrusted,
+        ErrorKind::Unresolved,
     ];
 
     /// The kebab-case word used in JSON output and logs.
@@ -96,6 +108,10 @@ impl ErrorKind {
             ErrorKind::PoisonInput => "poison-input",
             ErrorKind::NotFound => "not-found",
             ErrorKind::Unavailable => "unavailable",
+            ErrorKind::Registry => "registry",
+            ErrorKind::Integrity => "integrity",
+            ErrorKind::Untrusted => "untrusted",
+            ErrorKind::Unresolved => "unresolved",
         }
     }
 
@@ -109,6 +125,8 @@ impl ErrorKind {
                 | ErrorKind::InvalidLimits
                 | ErrorKind::NotFound
                 | ErrorKind::InvalidPolicy
+                | ErrorKind::Registry
+                | ErrorKind::Unresolved
         )
     }
 
@@ -266,6 +284,40 @@ pub enum Error {
         /// Why.
         reason: String,
     },
+    /// See [`ErrorKind::Registry`].
+    #[error("registry {reference}: {message}")]
+    Registry {
+        /// The reference or registry involved.
+        reference: String,
+        /// What the registry or transport said.
+        message: String,
+    },
+    /// See [`ErrorKind::Integrity`].
+    #[error("{what} does not match its digest: expected {expected}, got {actual}")]
+    Integrity {
+        /// Which content (blob, manifest, cache entry).
+        what: String,
+        /// The digest it should have.
+        expected: String,
+        /// The digest it has.
+        actual: String,
+    },
+    /// See [`ErrorKind::Untrusted`].
+    #[error("{subject} is not trusted: {reason}")]
+    Untrusted {
+        /// What was verified (a reference, a digest, a file).
+        subject: String,
+        /// Every reason it failed.
+        reason: String,
+    },
+    /// See [`ErrorKind::Unresolved`].
+    #[error("cannot resolve {what}: {reason}")]
+    Unresolved {
+        /// The reference, requirement or dependency.
+        what: String,
+        /// Why, with what is available.
+        reason: String,
+    },
 }
 
 fn position(line: Option<usize>, column: Option<usize>) -> String {
@@ -299,6 +351,10 @@ impl Error {
             Error::PoisonInput { .. } => ErrorKind::PoisonInput,
             Error::NotFound { .. } => ErrorKind::NotFound,
             Error::Unavailable { .. } => ErrorKind::Unavailable,
+            Error::Registry { .. } => ErrorKind::Registry,
+            Error::Integrity { .. } => ErrorKind::Integrity,
+            Error::Untrusted { .. } => ErrorKind::Untrusted,
+            Error::Unresolved { .. } => ErrorKind::Unresolved,
         }
     }
 
@@ -324,7 +380,9 @@ mod tests {
                 ErrorKind::Io,
                 ErrorKind::InvalidLimits,
                 ErrorKind::InvalidPolicy,
-                ErrorKind::NotFound
+                ErrorKind::NotFound,
+                ErrorKind::Registry,
+                ErrorKind::Unresolved
             ]
         );
     }

@@ -33,6 +33,7 @@ pub mod bundled;
 mod cache;
 mod capture;
 mod contract;
+pub mod distribution;
 mod engine;
 mod error;
 mod graph;

@@ -19,6 +19,9 @@
 //! env = [{ name = "LANG", reason = "formats numbers for the user's locale" }]
 //! wall-clock = { reason = "timestamps its findings" }
 //! kv = { reason = "remembers results between runs", quota-kb = 256 }
+//!
+//! [requires]                       # other plugins it needs, with version ranges
+//! node-census = "^1.0"
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -53,6 +56,9 @@ pub struct Manifest {
     /// What it asks to reach beyond the sandbox; the host policy decides.
     #[serde(default)]
     pub capabilities: Capabilities,
+    /// Other plugins it needs, by name, with version ranges.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub requires: std::collections::BTreeMap<String, semver::VersionReq>,
 }
 
 /// Limits a plugin asks for, each optional. Units match the CLI flags.

@@ -18,6 +18,9 @@
 //! connect = ["127.0.0.1:9300"]
 //! [plugins.cycle-finder.limits]
 //! memory-mb = 512
+//!
+//! [trust]                               # who must sign plugins pulled from registries
+//! keys = ["keys/release.pub"]           # relative to this file
 //! ```
 //!
 //! **Architecture Invariant:** deciding is pure (no I/O); [`Decision`] says what to grant, and
@@ -73,6 +76,10 @@ pub struct Policy {
     /// Allowed to one plugin, on top of the defaults; limit caps here replace the defaults'.
     #[serde(default)]
     pub plugins: BTreeMap<String, Allowance>,
+    /// Who must have signed plugins pulled from registries (see
+    /// [`crate::distribution::trust`]).
+    #[serde(default)]
+    pub trust: crate::distribution::trust::TrustPolicy,
 }
 
 /// One capability the plugin asked for and did not get.
@@ -192,7 +199,9 @@ impl Policy {
     pub fn from_path(path: &Path) -> Result<Policy> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| Error::io(format!("cannot read policy {}", path.display()), e))?;
-        Policy::parse(&text, path)
+        let mut policy = Policy::parse(&text, path)?;
+        policy.trust.resolve_paths(path.parent().unwrap_or(Path::new(".")));
+        Ok(policy)
     }
 
     /// Allows every plugin to read under `root`.

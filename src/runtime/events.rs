@@ -77,6 +77,14 @@ pub enum EventKind {
     },
     /// Released from quarantine by an operator.
     Released,
+    /// An update crash-looped into quarantine during its probation; the previous version
+    /// was loaded back. Reported under the version rolled back *from*.
+    RolledBack {
+        /// The version now serving calls.
+        to: String,
+        /// Why.
+        reason: String,
+    },
     /// The plugin's standing against its quota changed.
     Quota {
         /// The new level.

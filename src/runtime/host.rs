@@ -62,8 +62,15 @@ pub struct PluginHostBuilder {
     instances: Option<usize>,
     queue_capacity: Option<usize>,
     policy: PolicySource,
-    audit: Option<PathBuf>,
+    audit: Option<AuditSource>,
     kv: Option<KvStore>,
+}
+
+/// Where the audit trail comes from.
+#[derive(Debug)]
+enum AuditSource {
+    Path(PathBuf),
+    Open(AuditLog),
 }
 
 /// Where the host policy comes from.
@@ -72,7 +79,7 @@ enum PolicySource {
     /// Allow nothing.
     #[default]
     DenyAll,
-    Given(Policy),
+    Given(Box<Policy>),
     File(PathBuf),
 }
 
@@ -115,7 +122,7 @@ impl PluginHostBuilder {
 
     /// What plugins may be granted beyond the sandbox. By default nothing.
     pub fn policy(mut self, policy: Policy) -> Self {
-        self.policy = PolicySource::Given(policy);
+        self.policy = PolicySource::Given(Box::new(policy));
         self
     }
 
@@ -127,7 +134,14 @@ impl PluginHostBuilder {
 
     /// Keeps a tamper-evident audit trail in this file (see [`crate::audit`]). By default none.
     pub fn audit_log(mut self, path: impl Into<PathBuf>) -> Self {
-        self.audit = Some(path.into());
+        self.audit = Some(AuditSource::Path(path.into()));
+        self
+    }
+
+    /// Records into an audit trail that is already open (shared with, e.g., a
+    /// [`crate::distribution::Distribution`] recording verification verdicts).
+    pub fn audit_trail(mut self, log: AuditLog) -> Self {
+        self.audit = Some(AuditSource::Open(log));
         self
     }
 
@@ -178,7 +192,7 @@ impl PluginHostBuilder {
         specs.extend(self.specs);
         let (policy, policy_source) = match self.policy {
             PolicySource::DenyAll => (Policy::default(), "default (deny all)".to_string()),
-            PolicySource::Given(policy) => (policy, "builder".to_string()),
+            PolicySource::Given(policy) => (*policy, "builder".to_string()),
             PolicySource::File(path) => (Policy::from_path(&path)?, path.display().to_string()),
         };
         let kv = match self.kv {
@@ -186,7 +200,11 @@ impl PluginHostBuilder {
             None if policy.allows_kv() => KvStore::default_path().map(KvStore::open).transpose()?,
             None => None,
         };
-        let audit = self.audit.map(AuditLog::open).transpose()?;
+        let audit = match self.audit {
+            Some(AuditSource::Path(path)) => Some(AuditLog::open(path)?),
+            Some(AuditSource::Open(log)) => Some(log),
+            None => None,
+        };
         let events = Events::new(EVENT_BUFFER, audit);
         events.audit(AuditRecord::PolicyChange {
             source: policy_source,
@@ -219,6 +237,7 @@ impl PluginHostBuilder {
                 instances: self.instances.unwrap_or(1),
                 queue_capacity: self.queue_capacity.unwrap_or(64),
                 stopped: AtomicBool::new(false),
+                specs: DashMap::new(),
             }),
         };
         let loads = specs.into_iter().map(|spec| {
@@ -262,6 +281,8 @@ struct HostInner {
     instances: usize,
     queue_capacity: usize,
     stopped: AtomicBool,
+    /// The spec each name was last loaded from: what an automatic rollback loads again.
+    specs: DashMap<String, PluginSpec>,
 }
 
 /// One plugin version in [`HostStatus`].
@@ -400,6 +421,11 @@ impl PluginHost {
     /// Whatever reading, compiling or checking the plugin ends in; the failure is also kept for
     /// [`PluginHost::status`] and sent as an event.
     pub async fn load(&self, spec: PluginSpec) -> Result<PluginKey> {
+        self.load_keeping(spec).await.map(|(key, _)| key)
+    }
+
+    /// Loads like [`PluginHost::load`] and returns the spec the name was loaded from before.
+    async fn load_keeping(&self, spec: PluginSpec) -> Result<(PluginKey, Option<PluginSpec>)> {
         if let Some(e) = self.unavailable(&spec.source_name()) {
             return Err(e);
         }
@@ -431,12 +457,75 @@ impl PluginHost {
             key,
             plugin,
             instances: spec.instances.unwrap_or(inner.instances),
-            policy: spec.policy.unwrap_or_else(|| inner.restart.clone()),
-            quota: spec.quota.unwrap_or_else(|| inner.quota.clone()),
+            policy: spec.policy.clone().unwrap_or_else(|| inner.restart.clone()),
+            quota: spec.quota.clone().unwrap_or_else(|| inner.quota.clone()),
             queue_capacity: inner.queue_capacity,
         };
-        ask(&inner.registry, |reply| RegistryMsg::Start(Box::new(loaded), reply), &source, "the registry")
-            .await?
+        let name = loaded.key.name.to_string();
+        let key = ask(
+            &inner.registry,
+            |reply| RegistryMsg::Start(Box::new(loaded), reply),
+            &source,
+            "the registry",
+        )
+        .await??;
+        let previous = inner.specs.insert(name, spec);
+        Ok((key, previous))
+    }
+
+    /// Updates a loaded plugin to `spec` (a hot swap, as [`PluginHost::load`]) on probation:
+    /// if the new version is quarantined (crash loop, quota) within `probation`, the version
+    /// before it is loaded back automatically, reported as [`EventKind::RolledBack`] and
+    /// audited. A plugin not loaded before is simply loaded.
+    ///
+    /// # Errors
+    ///
+    /// As [`PluginHost::load`]: on error the running version is untouched.
+    pub async fn update(&self, spec: PluginSpec, probation: Duration) -> Result<PluginKey> {
+        let mut events = self.subscribe();
+        let (key, previous) = self.load_keeping(spec).await?;
+        let Some(previous) = previous else { return Ok(key) };
+        let host = self.clone();
+        let watched = key.clone();
+        tokio::spawn(async move {
+            let deadline = tokio::time::sleep(probation);
+            tokio::pin!(deadline);
+            let version = watched.version.to_string();
+            loop {
+                let event = tokio::select! {
+                    _ = &mut deadline => return,
+                    event = events.recv() => event,
+                };
+                let reason = match event {
+                    Ok(HostEvent { plugin, version: v, kind: EventKind::Quarantined { reason } })
+                        if plugin == *watched.name && v == version =>
+                    {
+                        reason
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return,
+                    _ => continue,
+                };
+                host.roll_back(&watched, previous, &reason).await;
+                return;
+            }
+        });
+        Ok(key)
+    }
+
+    async fn roll_back(&self, from: &PluginKey, previous: PluginSpec, reason: &str) {
+        let reason = format!("quarantined during probation: {reason}");
+        match self.load(previous).await {
+            Ok(to) => {
+                tracing::warn!(plugin = %from.name, from = %from.version, to = %to.version, "rolled back: {reason}");
+                self.inner.events.audit(AuditRecord::Rollback {
+                    plugin: from.name.to_string(),
+                    to: to.version.to_string(),
+                    reason: reason.clone(),
+                });
+                self.inner.events.emit(from, EventKind::RolledBack { to: to.version.to_string(), reason });
+            }
+            Err(e) => tracing::error!(plugin = %from.name, "rollback failed: {e}"),
+        }
     }
 
     fn record_failure(&self, source: &str, error: &Error) {

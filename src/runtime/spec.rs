@@ -19,6 +19,8 @@ enum Source {
     Bytes(Arc<[u8]>),
     File(PathBuf),
     Manifest(PathBuf),
+    /// Pulled from a registry and verified against the trust policy.
+    Artifact(Box<crate::distribution::VerifiedArtifact>),
 }
 
 /// A plugin to load into a [`crate::PluginHost`]. Settings left unset take the host's defaults.
@@ -64,6 +66,12 @@ impl PluginSpec {
     /// A `plugin.toml`; name, version and component come from it.
     pub fn manifest(path: impl Into<PathBuf>) -> Self {
         Self::new(None, Source::Manifest(path.into()))
+    }
+
+    /// A plugin pulled from a registry and verified ([`crate::distribution::Distribution`]);
+    /// name, version, requested capabilities and limits come from its `plugin.toml`.
+    pub fn artifact(artifact: crate::distribution::VerifiedArtifact) -> Self {
+        Self::new(None, Source::Artifact(Box::new(artifact)))
     }
 
     /// Overrides the name.
@@ -120,6 +128,7 @@ impl PluginSpec {
         match &self.source {
             Source::Bytes(_) => self.name.clone().unwrap_or_else(|| "<bytes>".into()),
             Source::File(p) | Source::Manifest(p) => p.display().to_string(),
+            Source::Artifact(a) => a.pinned(),
         }
     }
 
@@ -142,6 +151,15 @@ impl PluginSpec {
                 capabilities = manifest.capabilities;
                 requested_limits = manifest.limits;
                 (manifest.name, manifest.version, bytes.into())
+            }
+            Source::Artifact(artifact) => {
+                capabilities = artifact.manifest.capabilities.clone();
+                requested_limits = artifact.manifest.limits.clone();
+                (
+                    artifact.manifest.name.clone(),
+                    artifact.manifest.version.clone(),
+                    artifact.component.clone(),
+                )
             }
         };
         let name = self.name.clone().unwrap_or(name);

@@ -1,11 +1,14 @@
 //! The integration tests: one binary, one module per area (wasmtime's `tests/all` layout).
 
 mod analyses;
+mod bundles;
 mod capabilities;
 mod cli;
+mod distribution;
 mod escapes;
 mod faults;
 mod handwritten;
 mod loading;
+mod registry;
 mod supervision;
 mod support;

@@ -72,3 +72,22 @@ pub fn wasi_command_component() -> Vec<u8> {
     )
     .expect("valid component text")
 }
+
+/// `ptplugin` with a compile cache of its own, and no log filter from the environment.
+pub fn ptplugin() -> std::process::Command {
+    static CACHE: OnceLock<tempfile::TempDir> = OnceLock::new();
+    let cache = CACHE.get_or_init(|| tempfile::tempdir().unwrap());
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_ptplugin"));
+    command.arg("--cache-dir").arg(cache.path()).env_remove("PTPLUGIN_LOG");
+    command
+}
+
+/// Runs a command; its exit code, stdout and stderr.
+pub fn output(command: &mut std::process::Command) -> (Option<i32>, String, String) {
+    let out = command.output().expect("the command runs");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}

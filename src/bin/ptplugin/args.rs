@@ -46,6 +46,196 @@ pub enum Command {
     /// Audit trail tools.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Push a plugin to an OCI registry (Wasm artifact layout, plugin.toml as an annotation).
+    Push(PushArgs),
+    /// Pull a plugin, verify it against the trust policy, and install it (current version).
+    Pull(PullArgs),
+    /// Verify a plugin in a registry (or the local store) against the trust policy, without installing.
+    Verify(PullArgs),
+    /// Make a cosign-compatible key pair (cosign.key encrypted with $COSIGN_PASSWORD, cosign.pub).
+    Keygen(KeygenArgs),
+    /// Sign a plugin in a registry with a cosign key, or attach a Sigstore bundle to it.
+    Sign(SignArgs),
+    /// Verify a Sigstore bundle for a file or digest, fully offline (Sigstore conformance CLI).
+    VerifyBundle(VerifyBundleArgs),
+    /// Install newer compatible, trusted versions of installed plugins; show capability changes.
+    Update(UpdateArgs),
+    /// Make the previous installed version of a plugin current again.
+    Rollback(RollbackArgs),
+    /// List installed plugins and their earlier versions.
+    List(ListArgs),
+}
+
+/// Where plugins are stored and how registries are reached.
+#[derive(Debug, Args)]
+pub struct StoreArgs {
+    /// The local plugin store (default: the user cache dir, e.g. ~/.cache/ptplugin/oci).
+    #[arg(long, value_name = "DIR")]
+    pub store: Option<PathBuf>,
+
+    /// Allow plain HTTP to registries that are not on this machine (loopback always may).
+    #[arg(long)]
+    pub insecure: bool,
+
+    /// Show no transfer progress.
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    /// The plugin: a plugin.toml (or a directory holding one), a .wasm component, or `bundled:NAME`.
+    pub plugin: String,
+
+    /// Where to: REGISTRY/REPOSITORY[:TAG]; without a tag, the plugin's version.
+    pub reference: String,
+
+    /// Version for a plugin given without a plugin.toml (default: the tag, if it is semver).
+    #[arg(long, value_name = "SEMVER")]
+    pub version: Option<semver::Version>,
+
+    #[command(flatten)]
+    pub store: StoreArgs,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct PullArgs {
+    /// REGISTRY/REPOSITORY followed by :TAG, @sha256:DIGEST or @RANGE (e.g. @^1.2).
+    pub reference: String,
+
+    /// The host policy whose [trust] section decides which signatures count (default: unsigned
+    /// and unverifiable plugins are refused).
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+
+    /// Trust this cosign public key (repeatable; added to the policy's keys).
+    #[arg(long, value_name = "PUBKEY.pem")]
+    pub key: Vec<PathBuf>,
+
+    /// Resolve from the local store only; say what is missing.
+    #[arg(long)]
+    pub offline: bool,
+
+    /// Append verification verdicts to this audit trail.
+    #[arg(long, value_name = "FILE")]
+    pub audit: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub store: StoreArgs,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// Write PREFIX.key and PREFIX.pub.
+    #[arg(long, value_name = "PREFIX", default_value = "cosign")]
+    pub output_key_prefix: PathBuf,
+
+    /// Overwrite existing files.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SignArgs {
+    /// REGISTRY/REPOSITORY:TAG or @sha256:DIGEST.
+    pub reference: String,
+
+    /// A cosign private key (encrypted with $COSIGN_PASSWORD) or an unencrypted PKCS#8 PEM key.
+    #[arg(long, value_name = "FILE", required_unless_present = "bundle")]
+    pub key: Option<PathBuf>,
+
+    /// Attach this Sigstore bundle (made over the .wasm file) instead of signing with a key.
+    #[arg(long, value_name = "FILE", conflicts_with = "key")]
+    pub bundle: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyBundleArgs {
+    /// Use the Sigstore staging trusted root (shipped inside).
+    #[arg(long)]
+    pub staging: bool,
+
+    /// The Sigstore bundle (JSON).
+    #[arg(long, value_name = "FILE")]
+    pub bundle: PathBuf,
+
+    /// Required certificate identity (SAN), exact.
+    #[arg(long, value_name = "ID", requires = "certificate_oidc_issuer", conflicts_with = "key")]
+    pub certificate_identity: Option<String>,
+
+    /// Required OIDC issuer, exact.
+    #[arg(long, value_name = "URL", requires = "certificate_identity")]
+    pub certificate_oidc_issuer: Option<String>,
+
+    /// Verify a managed-key bundle with this public key instead.
+    #[arg(long, value_name = "PUBKEY.pem", required_unless_present = "certificate_identity")]
+    pub key: Option<PathBuf>,
+
+    /// A trusted root JSON file (default: the Sigstore public-good root shipped inside).
+    #[arg(long, value_name = "FILE")]
+    pub trusted_root: Option<PathBuf>,
+
+    /// `sha256:<64 hex>` (a digest) or a path to the signed file.
+    pub file_or_digest: String,
+}
+
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    /// Only this plugin (default: every installed plugin).
+    pub name: Option<String>,
+
+    /// The host policy (its [trust] section applies to new versions).
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+
+    /// Trust this cosign public key (repeatable).
+    #[arg(long, value_name = "PUBKEY.pem")]
+    pub key: Vec<PathBuf>,
+
+    /// Append verdicts to this audit trail.
+    #[arg(long, value_name = "FILE")]
+    pub audit: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub store: StoreArgs,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// The plugin.
+    pub name: String,
+
+    /// Append the rollback to this audit trail.
+    #[arg(long, value_name = "FILE")]
+    pub audit: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
 }
 
 #[derive(Debug, Subcommand)]
@@ -96,7 +286,8 @@ pub enum Format {
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// The plugin: a .wasm component, a plugin.toml (or a directory holding one), or `bundled:NAME`.
+    /// The plugin: a .wasm component, a plugin.toml (or a directory holding one), `bundled:NAME`,
+    /// `oci://REGISTRY/REPO:TAG` (pulled and verified) or `installed:NAME`.
     #[arg(long, value_name = "FILE")]
     pub plugin: String,
 
@@ -112,6 +303,17 @@ pub struct RunArgs {
     /// Key-value store for plugins granted `kv` (default: the user data dir).
     #[arg(long, value_name = "FILE")]
     pub kv: Option<PathBuf>,
+
+    /// For `--plugin oci://…` or `installed:NAME`: resolve from the local store only.
+    #[arg(long)]
+    pub offline: bool,
+
+    /// Trust this cosign public key for `oci://` plugins (repeatable).
+    #[arg(long, value_name = "PUBKEY.pem")]
+    pub key: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub store: StoreArgs,
 
     /// The graph, as JSON (see the README for the format).
     #[arg(long, value_name = "FILE")]

@@ -3,11 +3,13 @@
 mod args;
 mod audit;
 mod demo;
+mod distribute;
 mod inspect;
 mod policy;
 mod report;
 mod run;
 mod soak;
+mod verify_bundle;
 
 use std::process::ExitCode;
 
@@ -27,6 +29,13 @@ fn main() -> ExitCode {
         Command::Soak(a) => a.format,
         Command::Policy(args::PolicyCommand::Check(a)) => a.format,
         Command::Audit(args::AuditCommand::Verify(a)) => a.format,
+        Command::Push(a) => a.format,
+        Command::Pull(a) | Command::Verify(a) => a.format,
+        Command::Update(a) => a.format,
+        Command::List(a) => a.format,
+        Command::Keygen(_) | Command::Sign(_) | Command::VerifyBundle(_) | Command::Rollback(_) => {
+            args::Format::Text
+        }
     };
     match dispatch(cli) {
         Ok(code) => code,
@@ -35,24 +44,34 @@ fn main() -> ExitCode {
 }
 
 fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
-    let sandbox = sandbox(&cli)?;
+    // Only the commands that run plugins pay for engines and a compile cache.
+    let sandbox = || sandbox(&cli.cache_dir, cli.no_cache);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| Error::Io { context: "cannot start the async runtime".into(), source: e })?;
     match cli.command {
-        Command::Run(args) => runtime.block_on(run::run(&sandbox, args)),
-        Command::Inspect(args) => inspect::inspect(&sandbox, args),
-        Command::Demo(args) => runtime.block_on(demo::demo(&sandbox, args)),
-        Command::Soak(args) => runtime.block_on(soak::soak(&sandbox, args)),
+        Command::Run(args) => runtime.block_on(run::run(&sandbox()?, args)),
+        Command::Inspect(args) => inspect::inspect(&sandbox()?, args),
+        Command::Demo(args) => runtime.block_on(demo::demo(&sandbox()?, args)),
+        Command::Soak(args) => runtime.block_on(soak::soak(&sandbox()?, args)),
         Command::Policy(args::PolicyCommand::Check(args)) => policy::check(args),
         Command::Audit(args::AuditCommand::Verify(args)) => audit::verify(args),
+        Command::Push(args) => runtime.block_on(distribute::push(args)),
+        Command::Pull(args) => runtime.block_on(distribute::pull(args, true)),
+        Command::Verify(args) => runtime.block_on(distribute::pull(args, false)),
+        Command::Keygen(args) => distribute::keygen(args),
+        Command::Sign(args) => runtime.block_on(distribute::sign(args)),
+        Command::VerifyBundle(args) => verify_bundle::verify(args),
+        Command::Update(args) => runtime.block_on(distribute::update(args)),
+        Command::Rollback(args) => distribute::rollback(args),
+        Command::List(args) => distribute::list(args),
     }
 }
 
-fn sandbox(cli: &Cli) -> Result<Sandbox, Error> {
+fn sandbox(cache_dir: &Option<std::path::PathBuf>, no_cache: bool) -> Result<Sandbox, Error> {
     let builder = Sandbox::builder();
-    let builder = match (&cli.cache_dir, cli.no_cache) {
+    let builder = match (cache_dir, no_cache) {
         (_, true) => builder.no_cache(),
         (Some(dir), false) => builder.cache_dir(dir),
         (None, false) => builder,

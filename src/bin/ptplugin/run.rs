@@ -12,7 +12,9 @@ use parseltongue_plugins::{
 use serde_json::json;
 
 use crate::args::{Format, RunArgs};
+use crate::distribute;
 use crate::report::{self, Failure};
+use parseltongue_plugins::audit::AuditLog;
 
 /// Reads a plugin given as a path or as `bundled:NAME`; returns its name and bytes.
 pub fn read_plugin(spec: &str) -> Result<(String, Cow<'static, [u8]>), Error> {
@@ -43,8 +45,19 @@ pub fn manifest_path(arg: &str) -> Option<std::path::PathBuf> {
     }
 }
 
-/// A plugin given as `bundled:NAME`, a `.wasm` file, or a `plugin.toml` (or a directory with one).
-fn plugin_spec(arg: &str) -> Result<PluginSpec, Error> {
+/// A plugin given as `bundled:NAME`, a `.wasm` file, a `plugin.toml` (or a directory with one),
+/// `oci://…` (pulled and verified) or `installed:NAME` (verified again from the store).
+async fn plugin_spec(args: &RunArgs, audit: Option<AuditLog>) -> Result<PluginSpec, Error> {
+    let arg = args.plugin.as_str();
+    if arg.starts_with("oci://") || arg.starts_with("installed:") {
+        let d =
+            distribute::distribution(&args.store, args.policy.as_deref(), &args.key, args.offline, audit)?;
+        let artifact = match arg.strip_prefix("installed:") {
+            Some(name) => d.load_installed(name)?,
+            None => d.pull(arg).await?,
+        };
+        return Ok(PluginSpec::artifact(artifact));
+    }
     if let Some(manifest) = manifest_path(arg) {
         return Ok(PluginSpec::manifest(manifest));
     }
@@ -55,16 +68,17 @@ fn plugin_spec(arg: &str) -> Result<PluginSpec, Error> {
 pub async fn run(sandbox: &Sandbox, args: RunArgs) -> Result<ExitCode, Failure> {
     let graph = Arc::new(Graph::from_path(&args.graph)?);
     let mut options = PluginOptions::new().limits(args.limits.to_limits());
-    for (key, value) in args.config {
-        options = options.config(key, value);
+    for (key, value) in &args.config {
+        options = options.config(key.clone(), value.clone());
     }
-    let spec = plugin_spec(&args.plugin)?.options(options);
+    let audit = args.audit.as_deref().map(AuditLog::open).transpose()?;
+    let spec = plugin_spec(&args, audit.clone()).await?.options(options);
     let mut builder = PluginHost::builder().sandbox(sandbox.clone());
     if let Some(policy) = &args.policy {
         builder = builder.policy_file(policy);
     }
-    if let Some(audit) = &args.audit {
-        builder = builder.audit_log(audit);
+    if let Some(audit) = audit {
+        builder = builder.audit_trail(audit);
     }
     if let Some(kv) = &args.kv {
         builder = builder.kv_store(KvStore::open(kv)?);

@@ -1,0 +1,304 @@
+//! `push`, `pull`, `verify`, `keygen`, `sign`, `update`, `rollback`, `list`: plugins in OCI
+//! registries and the local store.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use parseltongue_plugins::audit::AuditLog;
+use parseltongue_plugins::distribution::progress::Progress;
+use parseltongue_plugins::distribution::store::Store;
+use parseltongue_plugins::distribution::{Distribution, Update, VerifiedArtifact, signing};
+use parseltongue_plugins::{Error, Limits, Manifest, Policy, RequestedLimits};
+use serde_json::json;
+
+use crate::args::{
+    Format, KeygenArgs, ListArgs, PullArgs, PushArgs, RollbackArgs, SignArgs, StoreArgs, UpdateArgs,
+};
+use crate::report::{self, Failure};
+use crate::run::{manifest_path, read_plugin};
+
+/// The environment variable holding the private key password, as cosign names it.
+const PASSWORD_ENV: &str = "COSIGN_PASSWORD";
+
+/// A distribution over the store the arguments name, trusting the policy's `[trust]` plus
+/// `keys`.
+pub fn distribution(
+    store: &StoreArgs,
+    policy: Option<&Path>,
+    keys: &[PathBuf],
+    offline: bool,
+    audit: Option<AuditLog>,
+) -> Result<Distribution, Error> {
+    let root = match &store.store {
+        Some(dir) => dir.clone(),
+        None => Store::default_root().ok_or_else(|| Error::Io {
+            context: "no user cache directory; pass --store DIR".into(),
+            source: std::io::ErrorKind::NotFound.into(),
+        })?,
+    };
+    let mut trust = match policy {
+        Some(path) => Policy::from_path(path)?.trust,
+        None => Default::default(),
+    };
+    trust.keys.extend(keys.iter().cloned());
+    let progress = if store.no_progress { Progress::Quiet } else { Progress::auto() };
+    let mut d = Distribution::new(Store::open(root)?)
+        .trust(trust)
+        .insecure(store.insecure)
+        .offline(offline)
+        .progress(progress);
+    if let Some(audit) = audit {
+        d = d.audit(audit);
+    }
+    Ok(d)
+}
+
+fn open_audit(path: Option<&Path>) -> Result<Option<AuditLog>, Error> {
+    path.map(AuditLog::open).transpose()
+}
+
+fn close_audit(audit: Option<AuditLog>) {
+    if let Some(audit) = audit {
+        audit.close();
+    }
+}
+
+/// The component bytes and `plugin.toml` text for a push.
+fn plugin_for_push(args: &PushArgs) -> Result<(Vec<u8>, String), Error> {
+    if let Some(path) = manifest_path(&args.plugin) {
+        let manifest = Manifest::from_path(&path)?;
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| Error::Io { context: format!("cannot read {}", path.display()), source: e })?;
+        let component_path = manifest.component_path(&path);
+        let bytes = std::fs::read(&component_path).map_err(|e| Error::Io {
+            context: format!("cannot read {}", component_path.display()),
+            source: e,
+        })?;
+        return Ok((bytes, text));
+    }
+    let (name, bytes) = read_plugin(&args.plugin)?;
+    let tag_version = args
+        .reference
+        .rsplit_once(':')
+        .filter(|(_, tag)| !tag.contains('/'))
+        .and_then(|(_, tag)| semver::Version::parse(tag.trim_start_matches('v')).ok());
+    let version = args.version.clone().or(tag_version).ok_or_else(|| Error::InvalidManifest {
+        path: args.plugin.clone(),
+        message: "a plugin without plugin.toml needs --version or a semver tag".into(),
+    })?;
+    let name: String =
+        name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
+    Ok((bytes.into_owned(), format!("name = \"{name}\"\nversion = \"{version}\"\n")))
+}
+
+pub async fn push(args: PushArgs) -> Result<ExitCode, Failure> {
+    let (component, text) = plugin_for_push(&args)?;
+    let d = distribution(&args.store, None, &[], false, None)?;
+    let pinned = d.push(component, &text, &args.reference).await?;
+    match args.format {
+        Format::Json => report::print_json(&json!({ "pushed": pinned }))?,
+        Format::Text => report::print_text(&format!("pushed {pinned}\n"))?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `pull` installs; `verify` only checks (both fetch into the store unless offline).
+pub async fn pull(args: PullArgs, install: bool) -> Result<ExitCode, Failure> {
+    let audit = open_audit(args.audit.as_deref())?;
+    let d = distribution(&args.store, args.policy.as_deref(), &args.key, args.offline, audit.clone())?;
+    let result = if install { d.install(&args.reference).await } else { d.pull(&args.reference).await };
+    close_audit(audit);
+    let artifact = result?;
+    match args.format {
+        Format::Json => report::print_json(&artifact_json(&artifact))?,
+        Format::Text => report::print_text(&artifact_text(&artifact, install))?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn artifact_json(a: &VerifiedArtifact) -> serde_json::Value {
+    json!({
+        "name": a.manifest().name,
+        "version": a.manifest().version.to_string(),
+        "reference": a.pinned(),
+        "digest": a.digest(),
+        "verdict": a.verdict(),
+    })
+}
+
+fn artifact_text(a: &VerifiedArtifact, installed: bool) -> String {
+    let mut out = String::new();
+    let m = a.manifest();
+    let verb = if installed { "installed" } else { "verified" };
+    let _ = writeln!(out, "{verb} {} {} ({})", m.name, m.version, a.pinned());
+    let _ = writeln!(out, "trust: {}", a.verdict().summary);
+    for check in &a.verdict().checks {
+        let _ =
+            writeln!(out, "  {} {}: {}", if check.ok { "ok  " } else { "FAIL" }, check.anchor, check.detail);
+    }
+    out
+}
+
+fn password() -> Result<String, Error> {
+    std::env::var(PASSWORD_ENV).map_err(|_| Error::Io {
+        context: format!("set {PASSWORD_ENV} to the key's password (it may be empty)"),
+        source: std::io::ErrorKind::NotFound.into(),
+    })
+}
+
+pub fn keygen(args: KeygenArgs) -> Result<ExitCode, Failure> {
+    let prefix = args.output_key_prefix.display().to_string();
+    let (key_path, pub_path) =
+        (PathBuf::from(format!("{prefix}.key")), PathBuf::from(format!("{prefix}.pub")));
+    for path in [&key_path, &pub_path] {
+        if path.exists() && !args.force {
+            return Err(Error::Io {
+                context: format!("{} exists (use --force to overwrite)", path.display()),
+                source: std::io::ErrorKind::AlreadyExists.into(),
+            }
+            .into());
+        }
+    }
+    let (private, public) = signing::generate_key_pair(password()?.as_bytes())?;
+    write_private(&key_path, private.as_bytes())?;
+    std::fs::write(&pub_path, public)
+        .map_err(|e| Error::Io { context: format!("cannot write {}", pub_path.display()), source: e })?;
+    report::print_text(&format!(
+        "Private key written to {}\nPublic key written to {}\n",
+        key_path.display(),
+        pub_path.display()
+    ))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options
+        .open(path)
+        .and_then(|mut f| f.write_all(bytes))
+        .map_err(|e| Error::Io { context: format!("cannot write {}", path.display()), source: e })
+}
+
+pub async fn sign(args: SignArgs) -> Result<ExitCode, Failure> {
+    let d = distribution(&args.store, None, &[], false, None)?;
+    let read = |p: &Path| {
+        std::fs::read(p).map_err(|e| Error::Io { context: format!("cannot read {}", p.display()), source: e })
+    };
+    let tag = match (&args.key, &args.bundle) {
+        (Some(key), _) => {
+            let pem = read(key)?;
+            let password =
+                if String::from_utf8_lossy(&pem).contains("ENCRYPTED") { password()? } else { String::new() };
+            d.sign(&args.reference, &pem, password.as_bytes()).await?
+        }
+        (None, Some(bundle)) => {
+            let json = String::from_utf8_lossy(&read(bundle)?).into_owned();
+            d.attach_bundle(&args.reference, &json).await?
+        }
+        (None, None) => unreachable!("clap requires --key or --bundle"),
+    };
+    report::print_text(&format!("signature stored at {tag}\n"))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn update(args: UpdateArgs) -> Result<ExitCode, Failure> {
+    let audit = open_audit(args.audit.as_deref())?;
+    let d = distribution(&args.store, args.policy.as_deref(), &args.key, false, audit.clone())?;
+    let outcomes = d.update(args.name.as_deref()).await;
+    close_audit(audit);
+    let outcomes = outcomes?;
+    let policy = args.policy.as_deref().map(Policy::from_path).transpose()?;
+    let failed = outcomes.iter().any(Result::is_err);
+    match args.format {
+        Format::Json => {
+            let items: Vec<serde_json::Value> = outcomes
+                .iter()
+                .map(|o| match o {
+                    Ok(u) => json!(u),
+                    Err(e) => json!({ "error": report::error_json(e) }),
+                })
+                .collect();
+            report::print_json(&json!({ "updates": items }))?;
+        }
+        Format::Text => {
+            let mut out = String::new();
+            if outcomes.is_empty() {
+                out.push_str("everything is up to date\n");
+            }
+            for outcome in &outcomes {
+                match outcome {
+                    Ok(u) => {
+                        let _ = writeln!(out, "updated {} {} -> {}", u.name, u.from, u.to);
+                        if u.capability_diff.is_empty() {
+                            let _ = writeln!(out, "  capabilities: unchanged");
+                        }
+                        for line in &u.capability_diff {
+                            let _ =
+                                writeln!(out, "  capability {line}{}", grant_note(policy.as_ref(), u, line));
+                        }
+                    }
+                    Err(e) => {
+                        let _ = writeln!(out, "error[{}]: {e}", e.kind());
+                    }
+                }
+            }
+            report::print_text(&out)?;
+        }
+    }
+    Ok(if failed { ExitCode::from(report::PLUGIN_FAILED) } else { ExitCode::SUCCESS })
+}
+
+/// What the host policy says about a capability the new version added.
+fn grant_note(policy: Option<&Policy>, update: &Update, line: &str) -> String {
+    let Some(added) = line.strip_prefix("+ ") else { return String::new() };
+    let Some(policy) = policy else { return " (granted only if the host policy allows it)".into() };
+    let decision =
+        policy.decide(&update.name, &update.requested, &RequestedLimits::default(), &Limits::default());
+    let kind = added.split(' ').next().unwrap_or(added);
+    match decision
+        .denied
+        .iter()
+        .find(|d| d.capability == added || d.capability.split(' ').next() == Some(kind))
+    {
+        Some(denied) => format!(" (NOT granted by the policy: {})", denied.why),
+        None => " (granted by the policy)".into(),
+    }
+}
+
+pub fn rollback(args: RollbackArgs) -> Result<ExitCode, Failure> {
+    let audit = open_audit(args.audit.as_deref())?;
+    let d = distribution(&args.store, None, &[], true, audit.clone())?;
+    let result = d.rollback(&args.name);
+    close_audit(audit);
+    let release = result?;
+    report::print_text(&format!("{} is back at {} ({})\n", args.name, release.version, release.reference))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn list(args: ListArgs) -> Result<ExitCode, Failure> {
+    let d = distribution(&args.store, None, &[], true, None)?;
+    let installed = d.installed()?;
+    match args.format {
+        Format::Json => report::print_json(&json!(installed))?,
+        Format::Text => {
+            let mut out = String::new();
+            for (name, entry) in &installed {
+                let current = entry.current.as_ref().map(|c| format!("{} ({})", c.version, c.reference));
+                let _ = writeln!(out, "{name} {}", current.unwrap_or_else(|| "-".into()));
+                for old in entry.history.iter().rev() {
+                    let _ = writeln!(out, "  previously {}", old.version);
+                }
+            }
+            report::print_text(&out)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

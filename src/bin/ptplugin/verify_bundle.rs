@@ -1,0 +1,42 @@
+//! `ptplugin verify-bundle`: the Sigstore client conformance interface. Exit 0 = verified,
+//! 1 = rejected, 2 = unusable input (unreadable file, bad arguments).
+
+use std::process::ExitCode;
+
+use parseltongue_plugins::Error;
+use parseltongue_plugins::distribution::bundle::{self, RootSource, Signer, Subject};
+
+use crate::args::VerifyBundleArgs;
+use crate::report::{self, Failure};
+
+pub fn verify(args: VerifyBundleArgs) -> Result<ExitCode, Failure> {
+    let source = match (&args.trusted_root, args.staging) {
+        (Some(path), _) => RootSource::File(path.clone()),
+        (None, true) => RootSource::Staging,
+        (None, false) => RootSource::Production,
+    };
+    let root = bundle::trusted_root(&source)?;
+    let signer =
+        match (&args.key, &args.certificate_identity, &args.certificate_oidc_issuer) {
+            (Some(key), _, _) => Signer::Key(std::fs::read_to_string(key).map_err(|e| Error::Io {
+                context: format!("cannot read key {}", key.display()),
+                source: e,
+            })?),
+            (None, Some(identity), Some(issuer)) => {
+                Signer::Identity { identity: identity.clone(), issuer: issuer.clone() }
+            }
+            _ => unreachable!("clap requires --key or an identity with an issuer"),
+        };
+    let json = bundle::read(&args.bundle)?;
+    let subject = Subject::parse(&args.file_or_digest);
+    let verified = bundle::verify(&json, &subject, &signer, &root)?;
+    let mut line = format!("OK: {}", args.file_or_digest);
+    if let (Some(identity), Some(issuer)) = (&verified.identity, &verified.issuer) {
+        line.push_str(&format!(" signed by {identity} ({issuer})"));
+    }
+    if let Some(time) = &verified.integrated_time {
+        line.push_str(&format!(", logged {time}"));
+    }
+    report::print_text(&format!("{line}\n"))?;
+    Ok(ExitCode::SUCCESS)
+}
