@@ -11,34 +11,10 @@ use serde_json::Value;
 
 use crate::support::{output, ptplugin};
 
-/// The `test_data` directory of the `sigstore-verify` crate this project builds with, found
-/// through `cargo metadata` (so it works with any cargo home or vendoring).
+/// The `test_data` directory of the `sigstore-verify` crate this project builds with.
 pub fn data() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let rustc = std::process::Command::new("rustc").arg("-vV").output().expect("rustc runs");
-        let host = String::from_utf8_lossy(&rustc.stdout)
-            .lines()
-            .find_map(|l| l.strip_prefix("host: ").map(str::to_string))
-            .expect("rustc names its host");
-        let out = std::process::Command::new(cargo)
-            .args(["metadata", "--format-version", "1", "--offline", "--filter-platform", &host])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .output()
-            .expect("cargo metadata runs");
-        assert!(out.status.success(), "cargo metadata: {}", String::from_utf8_lossy(&out.stderr));
-        let meta: Value = serde_json::from_slice(&out.stdout).unwrap();
-        let package = meta["packages"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|p| p["name"] == "sigstore-verify")
-            .expect("sigstore-verify is a dependency");
-        let dir = Path::new(package["manifest_path"].as_str().unwrap()).parent().unwrap().join("test_data");
-        assert!(dir.is_dir(), "{} is missing", dir.display());
-        dir
-    })
+    DIR.get_or_init(|| crate::support::crate_source("sigstore-verify").join("test_data"))
 }
 
 fn file(rel: &str) -> String {
@@ -125,6 +101,27 @@ fn dsse_attestations_verify_against_their_subject() {
 }
 
 #[test]
+fn a_dsse_attestation_verifies_by_subject_digest() {
+    // A SLSA provenance bundle from kubewarden's release workflow (shipped in the sigstore crate).
+    let bundle =
+        crate::support::crate_source("sigstore").join("tests/data/bundle_v03.json").display().to_string();
+    let id =
+        "https://github.com/kubewarden/kubewarden-controller/.github/workflows/release.yml@refs/tags/v1.34.0";
+    let subject = "sha256:c811d58de79c92f03214e63aa339484e488d694ae8a6283b5f3f17a9faf50172";
+    accepted(&identity(&bundle, id, GITHUB, subject));
+    rejected(&identity(&bundle, id, GITHUB, COSIGN_BLOB_DIGEST), "does not match any subject");
+    rejected(
+        &identity(
+            &bundle,
+            "https://github.com/kubewarden/kubewarden-controller/.github/workflows/release.yml@refs/tags/v1.35.0",
+            GITHUB,
+            subject,
+        ),
+        "",
+    );
+}
+
+#[test]
 fn staging_bundles_need_the_staging_root() {
     let bundle = file("sct-multi-intermediate/staging_bundle.sigstore.json");
     let id =
@@ -180,19 +177,22 @@ fn a_managed_key_bundle_verifies_with_its_key_only() {
         output(ptplugin().env("COSIGN_PASSWORD", "").args(["keygen", "--output-key-prefix"]).arg(&prefix));
     assert_eq!(code, Some(0), "{err}");
     let other = format!("{}.pub", prefix.display());
-    rejected(&["--bundle".into(), bundle, "--key".into(), other, artifact], "");
+    rejected(&["--bundle".into(), bundle, "--key".into(), other, artifact], "invalid signature");
 }
 
 #[test]
 fn wrong_identity_issuer_or_artifact_is_rejected() {
     let bundle = file("bundles/cosign-v3-blob.sigstore.json");
-    rejected(&identity(&bundle, "someone.else@example.com", GITHUB_OAUTH, COSIGN_BLOB_DIGEST), "");
+    rejected(
+        &identity(&bundle, "someone.else@example.com", GITHUB_OAUTH, COSIGN_BLOB_DIGEST),
+        "identity mismatch",
+    );
     rejected(
         &identity(&bundle, "w.vollprecht@gmail.com", "https://accounts.google.com", COSIGN_BLOB_DIGEST),
-        "",
+        "issuer mismatch",
     );
     let other = format!("sha256:{}", "0".repeat(64));
-    rejected(&identity(&bundle, "w.vollprecht@gmail.com", GITHUB_OAUTH, &other), "");
+    rejected(&identity(&bundle, "w.vollprecht@gmail.com", GITHUB_OAUTH, &other), "does not match artifact");
     rejected(
         &identity(&bundle, "w.vollprecht@gmail.com", GITHUB_OAUTH, &file("managed-key/artifact.txt")),
         "",
@@ -202,17 +202,21 @@ fn wrong_identity_issuer_or_artifact_is_rejected() {
 #[test]
 fn tampered_signatures_proofs_and_certificates_are_rejected() {
     let rel = "bundles/cosign-v3-blob.sigstore.json";
-    let check = |edit: fn(&mut Value)| {
+    let check = |why: &str, edit: fn(&mut Value)| {
         let (_dir, path) = edited(rel, edit);
-        rejected(&identity(&path, "w.vollprecht@gmail.com", GITHUB_OAUTH, COSIGN_BLOB_DIGEST), "");
+        rejected(&identity(&path, "w.vollprecht@gmail.com", GITHUB_OAUTH, COSIGN_BLOB_DIGEST), why);
     };
     // The untouched copy verifies, so each failure below is the edit's doing.
     let (_dir, same) = edited(rel, |_| {});
     accepted(&identity(&same, "w.vollprecht@gmail.com", GITHUB_OAUTH, COSIGN_BLOB_DIGEST));
-    check(|b| flip(&mut b["messageSignature"]["signature"]));
-    check(|b| flip(&mut b["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]["hashes"][0]));
-    check(|b| flip(&mut b["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]["rootHash"]));
-    check(|b| {
+    check("timestamp", |b| flip(&mut b["messageSignature"]["signature"]));
+    check("invalid inclusion proof", |b| {
+        flip(&mut b["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]["hashes"][0])
+    });
+    check("checkpoint root hash", |b| {
+        flip(&mut b["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]["rootHash"])
+    });
+    check("invalid inclusion proof", |b| {
         let size: u64 = b["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]["logIndex"]
             .as_str()
             .unwrap()
@@ -221,21 +225,23 @@ fn tampered_signatures_proofs_and_certificates_are_rejected() {
         b["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]["logIndex"] =
             Value::String((size + 1).to_string());
     });
-    check(|b| {
+    check("inclusion promise", |b| {
         flip(&mut b["verificationMaterial"]["tlogEntries"][0]["inclusionPromise"]["signedEntryTimestamp"])
     });
-    check(|b| flip(&mut b["verificationMaterial"]["tlogEntries"][0]["canonicalizedBody"]));
-    check(|b| {
+    check("inclusion promise", |b| {
+        flip(&mut b["verificationMaterial"]["tlogEntries"][0]["canonicalizedBody"])
+    });
+    check("No log key valid at integrated time", |b| {
         b["verificationMaterial"]["tlogEntries"][0]["integratedTime"] = Value::String("1500000000".into());
     });
-    check(|b| {
+    check("certificate chain", |b| {
         let cert = &mut b["verificationMaterial"]["certificate"]["rawBytes"];
         flip(cert);
     });
-    check(|b| {
+    check("must have an inclusion proof", |b| {
         b["verificationMaterial"]["tlogEntries"] = Value::Array(vec![]);
     });
-    check(|b| flip(&mut b["messageSignature"]["messageDigest"]["digest"]));
+    check("message digest", |b| flip(&mut b["messageSignature"]["messageDigest"]["digest"]));
 }
 
 #[test]

@@ -639,3 +639,49 @@ async fn sigstore_identities_are_checked_through_attached_bundles_before_any_com
     assert_eq!(err.kind(), ErrorKind::Untrusted);
     assert!(err.to_string().contains("identity mallory@example.com"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn keys_generated_by_real_cosign_sign_plugins() {
+    // Private keys made by cosign itself, shipped with the sigstore crate's tests: one in the
+    // older `ENCRYPTED COSIGN PRIVATE KEY` format (password "123"), one in the current
+    // `ENCRYPTED SIGSTORE PRIVATE KEY` format (empty password).
+    let keys = crate::support::crate_source("sigstore").join("tests/data/keys");
+    let registry = TestRegistry::start();
+    let work = tempfile::tempdir().unwrap();
+    let store = work.path().join("store").display().to_string();
+    for (file, password, version) in [
+        ("ecdsa_encrypted_private.key", "123", "1.0.0"),
+        ("cosign_generated_encrypted_empty_private.key", "", "2.0.0"),
+    ] {
+        let key = keys.join(file);
+        let pem = std::fs::read(&key).unwrap();
+        let public =
+            sigstore::crypto::signing_key::SigStoreKeyPair::from_encrypted_pem(&pem, password.as_bytes())
+                .unwrap()
+                .public_key_to_pem()
+                .unwrap();
+        let public_path = work.path().join(format!("{version}.pub"));
+        std::fs::write(&public_path, public).unwrap();
+        let reference = registry.reference("census", version);
+        let run = |args: &[&str]| output(ptplugin().env("COSIGN_PASSWORD", password).args(args));
+        let (code, _, err) = run(&["push", "bundled:node-census", &reference, "--store", &store]);
+        assert_eq!(code, Some(0), "{err}");
+        let (code, _, err) =
+            run(&["sign", &reference, "--key", &key.display().to_string(), "--store", &store]);
+        assert_eq!(code, Some(0), "{file}: {err}");
+        let public_path = public_path.display().to_string();
+        let (code, _, err) = run(&["verify", &reference, "--key", &public_path, "--store", &store]);
+        assert_eq!(code, Some(0), "{file}: {err}");
+        // The wrong password is refused with a clear error.
+        let (code, _, err) = output(ptplugin().env("COSIGN_PASSWORD", "wrong").args([
+            "sign",
+            &reference,
+            "--key",
+            &key.display().to_string(),
+            "--store",
+            &store,
+        ]));
+        assert_eq!(code, Some(1), "{err}");
+        assert!(err.contains("error[untrusted]") && err.contains("signing key"), "{err}");
+    }
+}

@@ -91,3 +91,36 @@ pub fn output(command: &mut std::process::Command) -> (Option<i32>, String, Stri
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// The source directory of a crate this project builds with (e.g. to use the test data it
+/// ships), found through `cargo metadata` so any cargo home or vendoring works.
+pub fn crate_source(name: &str) -> std::path::PathBuf {
+    static META: OnceLock<serde_json::Value> = OnceLock::new();
+    let meta = META.get_or_init(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let rustc = std::process::Command::new("rustc").arg("-vV").output().expect("rustc runs");
+        let host = String::from_utf8_lossy(&rustc.stdout)
+            .lines()
+            .find_map(|l| l.strip_prefix("host: ").map(str::to_string))
+            .expect("rustc names its host");
+        let out = std::process::Command::new(cargo)
+            .args(["metadata", "--format-version", "1", "--offline", "--filter-platform", &host])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .expect("cargo metadata runs");
+        assert!(out.status.success(), "cargo metadata: {}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).expect("cargo metadata prints JSON")
+    });
+    let package = meta["packages"]
+        .as_array()
+        .expect("packages")
+        .iter()
+        .find(|p| p["name"] == name)
+        .unwrap_or_else(|| panic!("{name} is not a dependency"));
+    let dir = std::path::Path::new(package["manifest_path"].as_str().expect("a manifest path"))
+        .parent()
+        .expect("a directory")
+        .to_path_buf();
+    assert!(dir.is_dir(), "{} is missing", dir.display());
+    dir
+}
