@@ -22,6 +22,22 @@
 //! # Ok(()) }
 //! ```
 //!
+//! Plugins from OCI registries go through [`distribution`] first: digests checked, signatures
+//! verified against the host's trust policy, and only a [`VerifiedArtifact`] becomes a
+//! [`PluginSpec`]:
+//!
+//! ```no_run
+//! # async fn demo() -> parseltongue_plugins::Result<()> {
+//! use parseltongue_plugins::distribution::{Distribution, store::Store, trust::TrustPolicy};
+//! use parseltongue_plugins::{PluginHost, PluginSpec};
+//!
+//! let trust = TrustPolicy { keys: vec!["release.pub".into()], ..TrustPolicy::default() };
+//! let registry = Distribution::new(Store::open("plugin-store")?).trust(trust);
+//! let census = registry.pull("registry.example.org/plugins/census@^1.2").await?;
+//! let host = PluginHost::builder().plugin(PluginSpec::artifact(census)).start().await?;
+//! # host.shutdown().await; Ok(()) }
+//! ```
+//!
 //! [Parseltongue]: https://github.com/that-in-rust/parseltongue
 
 #![warn(missing_docs)]
@@ -56,6 +72,7 @@ pub use bindings::{AnalysisResult, CONTRACT_VERSION, GraphEdge, GraphNode, Level
 pub use cache::{CacheStatus, CompileCache, sha256};
 pub use capture::LogRecord;
 pub use contract::Surface;
+pub use distribution::{Distribution, VerifiedArtifact};
 pub use engine::EPOCH_TICK;
 pub use error::{Error, ErrorKind, Result};
 pub use graph::Graph;
