@@ -13,6 +13,7 @@ use std::process::Command;
 const GUESTS: &[&str] = &[
     "node-census",
     "cycle-finder",
+    "page-rank",
     "fault-loop",
     "fault-memory-bomb",
     "fault-deep-recursion",

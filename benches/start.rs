@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use parseltongue_plugins::{Graph, PluginOptions, Sandbox, bundled};
+use parseltongue_plugins::{Graph, PluginOptions, Pooling, Sandbox, bundled};
 
 fn start(c: &mut Criterion) {
     let wasm = bundled::get("node-census").expect("bundled").wasm;
@@ -45,6 +45,28 @@ fn start(c: &mut Criterion) {
     group.bench_function("reply on a warm instance", |b| {
         b.iter(|| runtime.block_on(instance.analyze(&graph)).expect("reply"))
     });
+    group.finish();
+
+    // Instantiation alone (`InstancePre`, a fresh store), with wasmtime's on-demand allocator
+    // and with the pooling allocator (pre-allocated slots, copy-on-write memory reset).
+    let mut group = c.benchmark_group("instantiate");
+    let pool_cache = tempfile::tempdir().expect("temp dir");
+    let pooled = Sandbox::builder()
+        .cache_dir(pool_cache.path())
+        .pooling(Pooling { instances: 16, memory_mb: 64 })
+        .build()
+        .expect("sandbox");
+    for (name, sandbox) in [("on-demand allocator", &cached), ("pooling allocator", &pooled)] {
+        let plugin = sandbox.load("node-census", wasm, PluginOptions::new()).expect("load");
+        // The instance is dropped (and its slot returned) outside the timing.
+        group.bench_function(name, |b| {
+            b.iter_with_large_drop(|| {
+                let mut instance = plugin.instance();
+                runtime.block_on(instance.warm_up()).expect("instantiate");
+                instance
+            })
+        });
+    }
     group.finish();
 }
 

@@ -54,6 +54,12 @@ pub static PLUGINS: &[BundledPlugin] = &[
         wasm: generated::CYCLE_FINDER,
     },
     BundledPlugin {
+        name: "page-rank",
+        role: Role::Analysis,
+        summary: "names the nodes the codebase leans on most (PageRank over host.edges())",
+        wasm: generated::PAGE_RANK,
+    },
+    BundledPlugin {
         name: "fault-loop",
         role: Role::Fault(ErrorKind::Timeout),
         summary: "spins forever",

@@ -23,15 +23,53 @@ pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 const HOST_STACK_HEADROOM: usize = 1024 * 1024;
 
 /// The engine-wide settings a plugin's limits decide.
+/// Pre-allocated instance slots (wasmtime's pooling allocator): instantiation takes a ready slot
+/// and resets memory copy-on-write instead of mapping fresh memory, at the price of reserving
+/// address space for every slot up front.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Pooling {
+    /// Component instances alive at once, across every plugin of the sandbox.
+    pub instances: u32,
+    /// Linear memory per slot, MiB: the most any plugin in this sandbox may use, whatever its
+    /// limits say.
+    pub memory_mb: u64,
+}
+
+impl Default for Pooling {
+    fn default() -> Self {
+        Pooling { instances: 1000, memory_mb: 64 }
+    }
+}
+
+impl Pooling {
+    fn strategy(&self) -> wasmtime::InstanceAllocationStrategy {
+        // A Rust component has a handful of core instances, one or two memories, a few
+        // tables; the per-component caps leave room for bigger (JS, Python) components.
+        let n = self.instances;
+        let mut pool = wasmtime::PoolingAllocationConfig::default();
+        pool.total_component_instances(n)
+            .total_core_instances(n.saturating_mul(16))
+            .max_core_instances_per_component(64)
+            .total_memories(n.saturating_mul(2))
+            .max_memories_per_component(8)
+            .total_tables(n.saturating_mul(16))
+            .max_tables_per_component(64)
+            .total_stacks(n)
+            .max_memory_size(usize::try_from(self.memory_mb * 1024 * 1024).unwrap_or(usize::MAX));
+        wasmtime::InstanceAllocationStrategy::Pooling(pool)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct EngineProfile {
     pub(crate) fuel: bool,
     pub(crate) max_wasm_stack: usize,
+    pub(crate) pooling: Option<Pooling>,
 }
 
 impl EngineProfile {
     pub(crate) fn for_limits(limits: &Limits) -> Self {
-        EngineProfile { fuel: limits.fuel.is_some(), max_wasm_stack: limits.max_wasm_stack }
+        EngineProfile { fuel: limits.fuel.is_some(), max_wasm_stack: limits.max_wasm_stack, pooling: None }
     }
 
     fn config(&self) -> Config {
@@ -42,6 +80,9 @@ impl EngineProfile {
             .consume_fuel(self.fuel)
             .max_wasm_stack(self.max_wasm_stack)
             .async_stack_size(self.max_wasm_stack + HOST_STACK_HEADROOM);
+        if let Some(pooling) = &self.pooling {
+            config.allocation_strategy(pooling.strategy());
+        }
         config
     }
 }

@@ -65,6 +65,7 @@ mod sandbox;
 #[cfg(feature = "bundled-plugins")]
 pub mod soak;
 mod state;
+pub mod synthetic;
 mod throttle;
 pub mod wasi;
 
@@ -73,7 +74,7 @@ pub use cache::{CacheStatus, CompileCache, sha256};
 pub use capture::LogRecord;
 pub use contract::Surface;
 pub use distribution::{Distribution, VerifiedArtifact};
-pub use engine::EPOCH_TICK;
+pub use engine::{EPOCH_TICK, Pooling};
 pub use error::{Error, ErrorKind, Result};
 pub use graph::Graph;
 pub use instance::{Analysis, PluginInstance, Usage};

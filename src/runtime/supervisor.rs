@@ -94,7 +94,8 @@ pub enum InstanceState {
 enum Slot {
     Idle(ActorRef<InstanceMsg>),
     Busy(ActorRef<InstanceMsg>, u128),
-    BackingOff(JoinHandle<()>),
+    /// Waiting to restart: on a timer, or (`None`) with the restart message already sent.
+    BackingOff(Option<JoinHandle<()>>),
     /// Asked to stop; restarted after `Some(delay)` once it has.
     Stopping(ActorRef<InstanceMsg>, Option<Duration>),
     Stopped,
@@ -258,12 +259,18 @@ impl SupervisorState {
     }
 
     fn schedule(&mut self, me: &ActorRef<SupervisorMsg>, index: usize, delay: Duration) {
+        if delay.is_zero() {
+            // Even a zero-length tokio sleep waits for the timer wheel's next millisecond tick.
+            let _ = me.cast(SupervisorMsg::Restart { index });
+            self.slots[index] = Slot::BackingOff(None);
+            return;
+        }
         let me = me.clone();
         let timer = tokio::spawn(async move {
             tokio::time::sleep(delay).await;
             let _ = me.cast(SupervisorMsg::Restart { index });
         });
-        self.slots[index] = Slot::BackingOff(timer);
+        self.slots[index] = Slot::BackingOff(Some(timer));
     }
 
     /// Stops every instance and refuses all work until released.
@@ -280,7 +287,7 @@ impl SupervisorState {
                     Slot::Stopping(actor, None)
                 }
                 Slot::BackingOff(timer) => {
-                    timer.abort();
+                    timer.inspect(JoinHandle::abort);
                     Slot::Stopped
                 }
                 Slot::Stopped => Slot::Stopped,
@@ -488,7 +495,7 @@ impl Actor for Supervisor {
         state: &mut SupervisorState,
     ) -> Result<(), ActorProcessingErr> {
         for slot in &mut state.slots {
-            if let Slot::BackingOff(timer) = std::mem::replace(slot, Slot::Stopped) {
+            if let Slot::BackingOff(Some(timer)) = std::mem::replace(slot, Slot::Stopped) {
                 timer.abort();
             }
         }

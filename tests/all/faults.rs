@@ -152,3 +152,42 @@ async fn faults_in_one_plugin_leave_others_untouched() {
     assert_eq!(bomb.unwrap_err().kind(), ErrorKind::MemoryLimit);
     assert_eq!(census.expect("census unaffected").result.findings, vec!["fn: 3 of 3 nodes (100.0%)"]);
 }
+
+#[tokio::test]
+async fn faults_are_contained_in_pooled_instance_slots_too() {
+    use parseltongue_plugins::{Pooling, Sandbox};
+    let cache = tempfile::tempdir().unwrap();
+    let pooled = Sandbox::builder()
+        .cache_dir(cache.path())
+        .pooling(Pooling { instances: 4, memory_mb: 64 })
+        .build()
+        .unwrap();
+    for (name, kind) in [
+        ("fault-memory-bomb", ErrorKind::MemoryLimit),
+        ("fault-panic", ErrorKind::Trap),
+        ("fault-deep-recursion", ErrorKind::StackOverflow),
+    ] {
+        let wasm = bundled::get(name).unwrap().wasm;
+        let plugin = pooled.load(name, wasm, PluginOptions::new()).unwrap();
+        let mut instance = plugin.instance();
+        let error = instance.analyze(&small_graph()).await.unwrap_err();
+        assert_eq!(error.kind(), kind, "{name}: {error}");
+        let good =
+            instance.analyze(&empty_graph()).await.unwrap_or_else(|e| panic!("{name} after the fault: {e}"));
+        assert!(good.usage.fresh_instance);
+    }
+    // More instances than slots: the fifth is refused with an error, not a crash, and a freed
+    // slot is reused.
+    let census =
+        pooled.load("node-census", bundled::get("node-census").unwrap().wasm, PluginOptions::new()).unwrap();
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        let mut instance = census.instance();
+        instance.analyze(&empty_graph()).await.expect("a slot");
+        held.push(instance);
+    }
+    let mut extra = census.instance();
+    assert!(extra.analyze(&empty_graph()).await.is_err(), "the pool has 4 slots");
+    held.pop();
+    extra.analyze(&empty_graph()).await.expect("a freed slot is reused");
+}

@@ -4,4 +4,6 @@
 //! plugin-versus-native comparison runs the very same code on both sides.
 
 pub mod census;
+pub mod pagerank;
+pub mod report;
 pub mod scc;

@@ -2,41 +2,56 @@
 
 use std::collections::HashMap;
 
-/// A directed graph over dense vertex numbers `0..len`, built from named edges.
+use rustc_hash::FxBuildHasher;
+
+/// A directed graph over dense vertex numbers `0..len`, built from named edges. Names are
+/// borrowed from the caller's input (no copies), and hashed with FxHash: the graph is built
+/// from trusted-shape input inside one analysis, so HashDoS resistance buys nothing here.
 #[derive(Debug, Default, Clone)]
-pub struct Digraph {
-    names: Vec<String>,
-    index: HashMap<String, usize>,
+pub struct Digraph<'a> {
+    names: Vec<&'a str>,
+    index: HashMap<&'a str, usize, FxBuildHasher>,
     adjacency: Vec<Vec<usize>>,
 }
 
-impl Digraph {
+impl<'a> Digraph<'a> {
     /// An empty graph.
     pub fn new() -> Self {
         Self::default()
     }
 
     /// The vertex number of `name`, adding it if new.
-    pub fn vertex(&mut self, name: &str) -> usize {
-        if let Some(&v) = self.index.get(name) {
-            return v;
+    pub fn vertex(&mut self, name: &'a str) -> usize {
+        let next = self.names.len();
+        let v = *self.index.entry(name).or_insert(next);
+        if v == next {
+            self.names.push(name);
+            self.adjacency.push(Vec::new());
         }
-        let v = self.names.len();
-        self.names.push(name.to_string());
-        self.index.insert(name.to_string(), v);
-        self.adjacency.push(Vec::new());
         v
     }
 
+    /// Room for `vertices` more vertices without rehashing.
+    pub fn reserve(&mut self, vertices: usize) {
+        self.names.reserve(vertices);
+        self.index.reserve(vertices);
+        self.adjacency.reserve(vertices);
+    }
+
     /// Adds the edge `from → to`, adding either vertex if new.
-    pub fn edge(&mut self, from: &str, to: &str) {
+    pub fn edge(&mut self, from: &'a str, to: &'a str) {
         let (f, t) = (self.vertex(from), self.vertex(to));
         self.adjacency[f].push(t);
     }
 
+    /// The successors of vertex `v`.
+    pub fn successors(&self, v: usize) -> &[usize] {
+        &self.adjacency[v]
+    }
+
     /// The name of vertex `v`.
-    pub fn name(&self, v: usize) -> &str {
-        &self.names[v]
+    pub fn name(&self, v: usize) -> &'a str {
+        self.names[v]
     }
 
     /// Number of vertices.
@@ -137,7 +152,7 @@ pub fn tarjan(adjacency: &[Vec<usize>]) -> Vec<Vec<usize>> {
 mod tests {
     use super::*;
 
-    fn graph(edges: &[(&str, &str)]) -> Digraph {
+    fn graph<'a>(edges: &[(&'a str, &'a str)]) -> Digraph<'a> {
         let mut g = Digraph::new();
         for (a, b) in edges {
             g.edge(a, b);
@@ -145,7 +160,7 @@ mod tests {
         g
     }
 
-    fn named(g: &Digraph, cycles: Vec<Vec<usize>>) -> Vec<Vec<&str>> {
+    fn named<'a>(g: &Digraph<'a>, cycles: Vec<Vec<usize>>) -> Vec<Vec<&'a str>> {
         cycles.into_iter().map(|c| c.into_iter().map(|v| g.name(v)).collect()).collect()
     }
 
@@ -174,10 +189,11 @@ mod tests {
 
     #[test]
     fn a_long_chain_does_not_overflow_the_stack() {
-        let mut g = Digraph::new();
         let n = 200_000;
+        let names: Vec<String> = (0..n).map(|i| i.to_string()).collect();
+        let mut g = Digraph::new();
         for i in 0..n {
-            g.edge(&i.to_string(), &((i + 1) % n).to_string());
+            g.edge(&names[i], &names[(i + 1) % n]);
         }
         let cycles = g.cycles();
         assert_eq!(cycles.len(), 1);

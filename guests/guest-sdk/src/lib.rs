@@ -29,3 +29,13 @@ impl AnalysisResult {
         AnalysisResult { findings: Vec::new(), confidence: 1.0, recommendations: vec![reason.to_string()] }
     }
 }
+
+/// Runs `analysis` as many extra times as the operator's `bench-repeat` config says (default
+/// none), discarding the results. Benchmarks time a call with and without repeats: the
+/// difference is pure compute inside the sandbox, with marshalling the same on both sides.
+pub fn repeat_for_benchmarks<T>(analysis: &dyn Fn() -> T) {
+    let extra: usize = host::config("bench-repeat").and_then(|s| s.parse().ok()).unwrap_or(0);
+    for _ in 0..extra {
+        std::hint::black_box(analysis());
+    }
+}
