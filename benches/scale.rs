@@ -62,11 +62,32 @@ fn run(plugins: usize, pooling: bool, runtime: &tokio::runtime::Runtime) {
     assert_eq!(ok, plugins, "analyze_all must complete for every plugin");
 }
 
+/// Each allocator runs in a child process of its own, so one's memory never shows in the
+/// other's RSS.
 fn main() {
-    let full = std::env::args().any(|a| a == "--bench");
-    let plugins = if full { 1000 } else { 20 };
-    let runtime =
-        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
-    run(plugins, false, &runtime);
-    run(plugins, true, &runtime);
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--scale-child") {
+        let plugins: usize = args[i + 1].parse().expect("a count");
+        let pooling = args[i + 2] == "pooling";
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        run(plugins, pooling, &runtime);
+        return;
+    }
+    let full = args.iter().any(|a| a == "--bench");
+    let plugins = std::env::var("PTPLUGIN_SCALE").ok().and_then(|n| n.parse().ok()).unwrap_or(if full {
+        1000
+    } else {
+        20
+    });
+    for allocator in ["on-demand", "pooling"] {
+        let status = std::process::Command::new(std::env::current_exe().expect("own path"))
+            .args(["--scale-child", &plugins.to_string(), allocator])
+            .status()
+            .expect("the child runs");
+        assert!(status.success(), "the {allocator} run failed");
+    }
 }

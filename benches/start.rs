@@ -17,12 +17,14 @@ fn start(c: &mut Criterion) {
     let mut group = c.benchmark_group("start");
     group.sample_size(10).measurement_time(Duration::from_secs(5));
 
-    let uncached = Sandbox::builder().no_cache().build().expect("sandbox");
+    // Component sharing off: each load below really compiles or deserializes.
+    let uncached = Sandbox::builder().no_cache().no_component_sharing().build().expect("sandbox");
     group.bench_function("load: compile (no cache)", |b| {
         b.iter(|| uncached.load("node-census", wasm, PluginOptions::new()).expect("load"))
     });
 
-    let cached = Sandbox::builder().cache_dir(cache_dir.path()).build().expect("sandbox");
+    let cached =
+        Sandbox::builder().cache_dir(cache_dir.path()).no_component_sharing().build().expect("sandbox");
     cached.load("node-census", wasm, PluginOptions::new()).expect("warm the cache");
     group.bench_function("load: from compile cache", |b| {
         b.iter(|| cached.load("node-census", wasm, PluginOptions::new()).expect("load"))
@@ -33,6 +35,11 @@ fn start(c: &mut Criterion) {
             let plugin = cached.load("node-census", wasm, PluginOptions::new()).expect("load");
             runtime.block_on(plugin.analyze(&graph)).expect("reply")
         })
+    });
+    let shared = Sandbox::builder().cache_dir(cache_dir.path()).build().expect("sandbox");
+    shared.load("node-census", wasm, PluginOptions::new()).expect("first load");
+    group.bench_function("load: bytes already loaded in this sandbox (shared component)", |b| {
+        b.iter(|| shared.load("node-census", wasm, PluginOptions::new()).expect("load"))
     });
     group.finish();
 
@@ -58,12 +65,11 @@ fn start(c: &mut Criterion) {
         .expect("sandbox");
     for (name, sandbox) in [("on-demand allocator", &cached), ("pooling allocator", &pooled)] {
         let plugin = sandbox.load("node-census", wasm, PluginOptions::new()).expect("load");
-        // The instance is dropped (and its slot returned) outside the timing.
-        group.bench_function(name, |b| {
-            b.iter_with_large_drop(|| {
+        // Instantiate and drop (returning the slot, for the pool), as every restart does.
+        group.bench_function(format!("{name}, instantiate + drop"), |b| {
+            b.iter(|| {
                 let mut instance = plugin.instance();
                 runtime.block_on(instance.warm_up()).expect("instantiate");
-                instance
             })
         });
     }
@@ -114,7 +120,8 @@ fn verified_start(c: &mut Criterion) {
     let reference = "localhost:5000/plugins/census:1.0.0";
 
     let cache_dir = tempfile::tempdir().expect("temp dir");
-    let sandbox = Sandbox::builder().cache_dir(cache_dir.path()).build().expect("sandbox");
+    let sandbox =
+        Sandbox::builder().cache_dir(cache_dir.path()).no_component_sharing().build().expect("sandbox");
     sandbox.load("census", wasm, PluginOptions::new()).expect("warm the cache");
 
     let mut group = c.benchmark_group("verified start");

@@ -39,6 +39,8 @@ pub enum CacheStatus {
     Recompiled(String),
     /// No cache is configured; the component was compiled.
     Disabled,
+    /// The same bytes were already compiled in this sandbox; their machine code is shared.
+    Shared,
 }
 
 /// A private directory of compiled plugin artifacts.

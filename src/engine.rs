@@ -92,6 +92,58 @@ impl EngineProfile {
 pub(crate) struct EngineSlot {
     pub(crate) engine: Engine,
     pub(crate) linker: Arc<Linker<StoreState>>,
+    /// Components already compiled or deserialized on this engine, by SHA-256: plugins loaded
+    /// from the same bytes share one copy of the machine code.
+    pub(crate) components: Arc<Mutex<HashMap<[u8; 32], wasmtime::component::Component>>>,
+    /// Whether loads share components (on unless the sandbox was built without it).
+    pub(crate) sharing: bool,
+    /// One gate per component being made, so concurrent loads of the same bytes wait for the
+    /// first instead of all compiling (1,000 plugins loaded at once compiled 1,000 times).
+    gates: Arc<Mutex<HashMap<[u8; 32], Gate>>>,
+}
+
+/// Held while one component is being made.
+type Gate = Arc<Mutex<()>>;
+
+/// How many distinct components an engine keeps for sharing; past it the memo starts afresh
+/// (plugins keep their own references, so nothing loaded is lost).
+const SHARED_COMPONENTS: usize = 256;
+
+impl EngineSlot {
+    /// The component for `sha`: the one already made on this engine, or `make`'s, made once
+    /// however many loads ask at the same time. The flag says whether it was shared.
+    pub(crate) fn component<T>(
+        &self,
+        sha: &[u8; 32],
+        make: impl FnOnce() -> crate::error::Result<(wasmtime::component::Component, T)>,
+    ) -> crate::error::Result<(wasmtime::component::Component, Option<T>)> {
+        if !self.sharing {
+            return make().map(|(c, t)| (c, Some(t)));
+        }
+        let gate = self.gates.lock().unwrap_or_else(|p| p.into_inner()).entry(*sha).or_default().clone();
+        let _held = gate.lock().unwrap_or_else(|p| p.into_inner());
+        let result = match self.shared(sha) {
+            Some(component) => Ok((component, None)),
+            None => make().map(|(component, t)| {
+                self.share(*sha, &component);
+                (component, Some(t))
+            }),
+        };
+        self.gates.lock().unwrap_or_else(|p| p.into_inner()).remove(sha);
+        result
+    }
+
+    fn shared(&self, sha: &[u8; 32]) -> Option<wasmtime::component::Component> {
+        self.components.lock().unwrap_or_else(|p| p.into_inner()).get(sha).cloned()
+    }
+
+    fn share(&self, sha: [u8; 32], component: &wasmtime::component::Component) {
+        let mut memo = self.components.lock().unwrap_or_else(|p| p.into_inner());
+        if memo.len() >= SHARED_COMPONENTS {
+            memo.clear();
+        }
+        memo.insert(sha, component.clone());
+    }
 }
 
 /// All engines of one [`crate::Sandbox`], created on first use, ticked by one thread.
@@ -117,7 +169,13 @@ impl Engines {
         })?;
         let linker = crate::state::linker(&engine)
             .map_err(|e| Error::Incompatible { message: format!("cannot link the host interfaces: {e}") })?;
-        let slot = EngineSlot { engine: engine.clone(), linker: Arc::new(linker) };
+        let slot = EngineSlot {
+            engine: engine.clone(),
+            linker: Arc::new(linker),
+            components: Arc::default(),
+            sharing: true,
+            gates: Arc::default(),
+        };
         self.ticker.watch(engine);
         slots.insert(profile, slot.clone());
         Ok(slot)

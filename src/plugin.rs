@@ -169,10 +169,11 @@ pub(crate) fn compile(
     sha: &[u8; 32],
 ) -> Result<(Component, CacheStatus)> {
     check_header(bytes)?;
-    match cache {
+    let (component, status) = slot.component(sha, || match cache {
         Some(cache) => cache.load_or_compile(&slot.engine, bytes, sha),
         None => Ok((cache::compile(&slot.engine, bytes)?, CacheStatus::Disabled)),
-    }
+    })?;
+    Ok((component, status.unwrap_or(CacheStatus::Shared)))
 }
 
 /// Links `component` against the host, stubbing WASI imports this host lacks (newer 0.2.x

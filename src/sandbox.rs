@@ -42,6 +42,7 @@ impl std::fmt::Debug for Sandbox {
 struct SandboxInner {
     engines: Engines,
     pooling: Option<Pooling>,
+    share_components: bool,
     cache: Option<CompileCache>,
     /// Live plugin instances (stores) of every plugin loaded here.
     live: Arc<AtomicUsize>,
@@ -64,6 +65,7 @@ enum CacheChoice {
 pub struct SandboxBuilder {
     cache: CacheChoice,
     pooling: Option<Pooling>,
+    no_sharing: bool,
 }
 
 impl SandboxBuilder {
@@ -79,6 +81,13 @@ impl SandboxBuilder {
     /// by `pooling.memory_mb` as well as by its limits.
     pub fn pooling(mut self, pooling: Pooling) -> Self {
         self.pooling = Some(pooling);
+        self
+    }
+
+    /// Gives every load its own copy of the machine code, even for bytes already loaded (by
+    /// default plugins from the same bytes share one; turning it off is for measuring loads).
+    pub fn no_component_sharing(mut self) -> Self {
+        self.no_sharing = true;
         self
     }
 
@@ -114,6 +123,7 @@ impl SandboxBuilder {
             inner: Arc::new(SandboxInner {
                 engines: Engines::new()?,
                 pooling: self.pooling,
+                share_components: !self.no_sharing,
                 cache,
                 live: Arc::default(),
             }),
@@ -149,7 +159,9 @@ impl Sandbox {
 
     pub(crate) fn engine_for(&self, limits: &Limits) -> Result<EngineSlot> {
         let profile = EngineProfile { pooling: self.inner.pooling, ..EngineProfile::for_limits(limits) };
-        self.inner.engines.get(profile)
+        let mut slot = self.inner.engines.get(profile)?;
+        slot.sharing = self.inner.share_components;
+        Ok(slot)
     }
 
     /// Loads a plugin from component bytes.

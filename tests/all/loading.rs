@@ -248,3 +248,21 @@ fn an_unusable_cache_dir_is_an_io_error() {
     assert_eq!(e.kind(), ErrorKind::Io);
     assert!(e.to_string().contains(&f.cache.display().to_string()), "{e}");
 }
+
+#[test]
+fn plugins_from_the_same_bytes_share_one_compiled_component() {
+    let f = CacheFixture::new();
+    let wasm = bundled::get("node-census").unwrap().wasm;
+    let sandbox = f.sandbox();
+    let first = sandbox.load("a", wasm, PluginOptions::new()).unwrap();
+    let second = sandbox.load("b", wasm, PluginOptions::new()).unwrap();
+    assert_eq!(first.load_report().cache, CacheStatus::Miss);
+    assert_eq!(second.load_report().cache, CacheStatus::Shared);
+    // Other bytes are not confused with them.
+    let other = sandbox.load("c", bundled::get("cycle-finder").unwrap().wasm, PluginOptions::new()).unwrap();
+    assert_eq!(other.load_report().cache, CacheStatus::Miss);
+    // Without sharing, the second load goes to the compile cache.
+    let separate = Sandbox::builder().cache_dir(&f.cache).no_component_sharing().build().unwrap();
+    separate.load("a", wasm, PluginOptions::new()).unwrap();
+    assert_eq!(separate.load("b", wasm, PluginOptions::new()).unwrap().load_report().cache, CacheStatus::Hit);
+}

@@ -57,7 +57,10 @@ pub fn cycles<'a>(
         }
     }
     if cycles.len() > max_cycles {
-        findings.push(format!("{} further cycles not listed (max-cycles = {max_cycles})", cycles.len() - max_cycles));
+        findings.push(format!(
+            "{} further cycles not listed (max-cycles = {max_cycles})",
+            cycles.len() - max_cycles
+        ));
     }
     let recommendations = match cycles.first() {
         None => vec![],

@@ -82,11 +82,11 @@ impl<'a> Digraph<'a> {
             .into_iter()
             .filter(|c| c.len() > 1 || self.has_self_loop(c[0]))
             .map(|mut c| {
-                c.sort_by(|a, b| self.names[*a].cmp(&self.names[*b]));
+                c.sort_by(|a, b| self.names[*a].cmp(self.names[*b]));
                 c
             })
             .collect();
-        cycles.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| self.names[a[0]].cmp(&self.names[b[0]])));
+        cycles.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| self.names[a[0]].cmp(self.names[b[0]])));
         cycles
     }
 }

@@ -154,5 +154,6 @@ pub fn cache_word(status: &parseltongue_plugins::CacheStatus) -> Cow<'static, st
         Miss => "miss (compiled)".into(),
         Recompiled(why) => format!("recompiled ({why})").into(),
         Disabled => "off (compiled)".into(),
+        Shared => "shared (already loaded)".into(),
     }
 }
