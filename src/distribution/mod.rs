@@ -472,6 +472,13 @@ impl Distribution {
     /// As [`Distribution::pull`], and [`Error::Unresolved`] for unmet requirements.
     pub async fn install(&self, reference: &str) -> Result<VerifiedArtifact> {
         let artifact = self.pull(reference).await?;
+        self.record_install(&artifact)?;
+        Ok(artifact)
+    }
+
+    /// Makes a verified artifact the installed version of its plugin, once its `requires` are
+    /// met by what else is installed.
+    fn record_install(&self, artifact: &VerifiedArtifact) -> Result<()> {
         let name = artifact.manifest.name.clone();
         let mut others: BTreeMap<String, semver::Version> =
             self.installed()?.into_iter().filter_map(|(n, i)| i.current.map(|c| (n, c.version))).collect();
@@ -491,7 +498,7 @@ impl Distribution {
             }
             entry.current = Some(release);
         })?;
-        Ok(artifact)
+        Ok(())
     }
 
     /// What is installed.
@@ -556,7 +563,7 @@ impl Distribution {
             let reference = format!("{}:{tag}", r.repo());
             match self.pull(&reference).await {
                 Ok(new) if new.manifest.api.matches(&host) && new.manifest.name == plugin => {
-                    self.install(&reference).await?;
+                    self.record_install(&new)?;
                     return Ok(Some(Update {
                         name: plugin.to_string(),
                         from: current.version.clone(),
