@@ -82,6 +82,23 @@ pub struct StoreArgs {
     pub no_progress: bool,
 }
 
+/// Who must have signed, and where verdicts are recorded.
+#[derive(Debug, Args)]
+pub struct TrustArgs {
+    /// The host policy whose [trust] section decides which signatures count (default: unsigned
+    /// and unverifiable plugins are refused); for `update`, also what new capabilities it grants.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+
+    /// Trust this cosign public key (repeatable; added to the policy's keys).
+    #[arg(long, value_name = "PUBKEY.pem")]
+    pub key: Vec<PathBuf>,
+
+    /// Append verification verdicts to this audit trail.
+    #[arg(long, value_name = "FILE")]
+    pub audit: Option<PathBuf>,
+}
+
 #[derive(Debug, Args)]
 pub struct PushArgs {
     /// The plugin: a plugin.toml (or a directory holding one), a .wasm component, or `bundled:NAME`.
@@ -107,22 +124,12 @@ pub struct PullArgs {
     /// REGISTRY/REPOSITORY followed by :TAG, @sha256:DIGEST or @RANGE (e.g. @^1.2).
     pub reference: String,
 
-    /// The host policy whose [trust] section decides which signatures count (default: unsigned
-    /// and unverifiable plugins are refused).
-    #[arg(long, value_name = "FILE")]
-    pub policy: Option<PathBuf>,
-
-    /// Trust this cosign public key (repeatable; added to the policy's keys).
-    #[arg(long, value_name = "PUBKEY.pem")]
-    pub key: Vec<PathBuf>,
+    #[command(flatten)]
+    pub trust: TrustArgs,
 
     /// Resolve from the local store only; say what is missing.
     #[arg(long)]
     pub offline: bool,
-
-    /// Append verification verdicts to this audit trail.
-    #[arg(long, value_name = "FILE")]
-    pub audit: Option<PathBuf>,
 
     #[command(flatten)]
     pub store: StoreArgs,
@@ -195,17 +202,8 @@ pub struct UpdateArgs {
     /// Only this plugin (default: every installed plugin).
     pub name: Option<String>,
 
-    /// The host policy (its [trust] section applies to new versions).
-    #[arg(long, value_name = "FILE")]
-    pub policy: Option<PathBuf>,
-
-    /// Trust this cosign public key (repeatable).
-    #[arg(long, value_name = "PUBKEY.pem")]
-    pub key: Vec<PathBuf>,
-
-    /// Append verdicts to this audit trail.
-    #[arg(long, value_name = "FILE")]
-    pub audit: Option<PathBuf>,
+    #[command(flatten)]
+    pub trust: TrustArgs,
 
     #[command(flatten)]
     pub store: StoreArgs,

@@ -13,7 +13,8 @@ use parseltongue_plugins::{Error, Limits, Manifest, Policy, RequestedLimits};
 use serde_json::json;
 
 use crate::args::{
-    Format, KeygenArgs, ListArgs, PullArgs, PushArgs, RollbackArgs, SignArgs, StoreArgs, UpdateArgs,
+    Format, KeygenArgs, ListArgs, PullArgs, PushArgs, RollbackArgs, SignArgs, StoreArgs, TrustArgs,
+    UpdateArgs,
 };
 use crate::report::{self, Failure};
 use crate::run::{manifest_path, read_plugin};
@@ -52,6 +53,18 @@ pub fn distribution(
         d = d.audit(audit);
     }
     Ok(d)
+}
+
+/// A distribution trusting what `trust` names, recording verdicts in its audit trail (returned
+/// too, to be closed when the command ends).
+fn trusted_distribution(
+    store: &StoreArgs,
+    trust: &TrustArgs,
+    offline: bool,
+) -> Result<(Distribution, Option<AuditLog>), Error> {
+    let audit = open_audit(trust.audit.as_deref())?;
+    let d = distribution(store, trust.policy.as_deref(), &trust.key, offline, audit.clone())?;
+    Ok((d, audit))
 }
 
 fn open_audit(path: Option<&Path>) -> Result<Option<AuditLog>, Error> {
@@ -105,8 +118,7 @@ pub async fn push(args: PushArgs) -> Result<ExitCode, Failure> {
 
 /// `pull` installs; `verify` only checks (both fetch into the store unless offline).
 pub async fn pull(args: PullArgs, install: bool) -> Result<ExitCode, Failure> {
-    let audit = open_audit(args.audit.as_deref())?;
-    let d = distribution(&args.store, args.policy.as_deref(), &args.key, args.offline, audit.clone())?;
+    let (d, audit) = trusted_distribution(&args.store, &args.trust, args.offline)?;
     let result = if install { d.install(&args.reference).await } else { d.pull(&args.reference).await };
     close_audit(audit);
     let artifact = result?;
@@ -210,12 +222,11 @@ pub async fn sign(args: SignArgs) -> Result<ExitCode, Failure> {
 }
 
 pub async fn update(args: UpdateArgs) -> Result<ExitCode, Failure> {
-    let audit = open_audit(args.audit.as_deref())?;
-    let d = distribution(&args.store, args.policy.as_deref(), &args.key, false, audit.clone())?;
+    let (d, audit) = trusted_distribution(&args.store, &args.trust, false)?;
     let outcomes = d.update(args.name.as_deref()).await;
     close_audit(audit);
     let outcomes = outcomes?;
-    let policy = args.policy.as_deref().map(Policy::from_path).transpose()?;
+    let policy = args.trust.policy.as_deref().map(Policy::from_path).transpose()?;
     let failed = outcomes.iter().any(Result::is_err);
     match args.format {
         Format::Json => {
