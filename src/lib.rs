@@ -53,6 +53,7 @@ pub mod distribution;
 mod engine;
 mod error;
 mod graph;
+pub mod import;
 mod instance;
 pub mod kv;
 mod limits;

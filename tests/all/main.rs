@@ -8,6 +8,7 @@ mod distribution;
 mod escapes;
 mod faults;
 mod handwritten;
+mod import;
 mod loading;
 mod registry;
 mod supervision;

@@ -38,6 +38,9 @@ pub enum Command {
     Inspect(InspectArgs),
     /// Run the bundled plugins on the bundled sample graph, faults and escapes included.
     Demo(DemoArgs),
+    /// Import a graph (our JSON or a Parseltongue export) and report what was read, made and resolved.
+    #[command(alias = "import-stats")]
+    Import(ImportArgs),
     /// Crash and restart a plugin thousands of times; report memory, descriptors and restart latency.
     Soak(SoakArgs),
     /// Host policy tools.
@@ -313,9 +316,14 @@ pub struct RunArgs {
     #[command(flatten)]
     pub store: StoreArgs,
 
-    /// The graph, as JSON (see the README for the format).
+    /// The graph: our JSON, a Parseltongue entities or edges export, or a v0.1.0 ISG snapshot
+    /// (told apart by their shape; see the README).
     #[arg(long, value_name = "FILE")]
     pub graph: PathBuf,
+
+    /// Parseltongue's edges export (pt02-level00) to go with an entities export as --graph.
+    #[arg(long, value_name = "FILE")]
+    pub edges: Option<PathBuf>,
 
     /// A value the plugin reads with host.config(KEY). Repeatable.
     #[arg(long = "config", value_name = "KEY=VALUE", value_parser = parse_key_value)]
@@ -377,6 +385,24 @@ pub struct InspectArgs {
     pub file: String,
 
     /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The graph: our JSON, a Parseltongue entities or edges export, or a v0.1.0 ISG snapshot.
+    pub graph: PathBuf,
+
+    /// Parseltongue's edges export (pt02-level00) to go with an entities export.
+    #[arg(long, value_name = "FILE")]
+    pub edges: Option<PathBuf>,
+
+    /// Also write the imported graph, in our JSON, to this file.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Output format of the report.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
 }

@@ -4,6 +4,7 @@ mod args;
 mod audit;
 mod demo;
 mod distribute;
+mod import;
 mod inspect;
 mod policy;
 mod report;
@@ -26,6 +27,7 @@ fn main() -> ExitCode {
         Command::Run(a) => a.format,
         Command::Inspect(a) => a.format,
         Command::Demo(a) => a.format,
+        Command::Import(a) => a.format,
         Command::Soak(a) => a.format,
         Command::Policy(args::PolicyCommand::Check(a)) => a.format,
         Command::Audit(args::AuditCommand::Verify(a)) => a.format,
@@ -54,6 +56,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Run(args) => runtime.block_on(run::run(&sandbox()?, args)),
         Command::Inspect(args) => inspect::inspect(&sandbox()?, args),
         Command::Demo(args) => runtime.block_on(demo::demo(&sandbox()?, args)),
+        Command::Import(args) => import::import(args),
         Command::Soak(args) => runtime.block_on(soak::soak(&sandbox()?, args)),
         Command::Policy(args::PolicyCommand::Check(args)) => policy::check(args),
         Command::Audit(args::AuditCommand::Verify(args)) => audit::verify(args),

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use parseltongue_plugins::{
     Analysis, Error, Graph, KvStore, PluginHost, PluginOptions, PluginSpec, PluginStatus, Sandbox, Usage,
-    bundled,
+    bundled, import,
 };
 use serde_json::json;
 
@@ -66,7 +66,7 @@ async fn plugin_spec(args: &RunArgs, audit: Option<AuditLog>) -> Result<PluginSp
 }
 
 pub async fn run(sandbox: &Sandbox, args: RunArgs) -> Result<ExitCode, Failure> {
-    let graph = Arc::new(Graph::from_path(&args.graph)?);
+    let graph = Arc::new(import::load(&args.graph, args.edges.as_deref())?.graph);
     let mut options = PluginOptions::new().limits(args.limits.to_limits());
     for (key, value) in &args.config {
         options = options.config(key.clone(), value.clone());

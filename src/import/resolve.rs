@@ -1,0 +1,154 @@
+//! Name resolution for edge targets that Parseltongue records by name only.
+//!
+//! Every `Calls` and `Implements` target in a real export is `rust:fn:NAME:unknown:0-0` and every
+//! `Uses` target `rust:module:NAME:0-0`. A target resolves to a definition of that name known to
+//! the import (an entity, or a definition seen only as an edge source), preferring, when several
+//! share the name, the one in the caller's file, then the one in the caller's crate. Anything else
+//! is ambiguous (several equally likely) or external (no definition: std or a dependency).
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+/// How a by-name target was resolved. Recorded in the import statistics, and on the synthetic
+/// node of an unresolved target as its `resolution` metadata.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Resolution {
+    /// Exactly one definition carries the name.
+    Unique,
+    /// Several do; exactly one is in the caller's file.
+    SameFile,
+    /// Several do; none in the caller's file, exactly one in the caller's crate.
+    SameCrate,
+    /// Several do and nothing tells them apart.
+    Ambiguous,
+    /// None does: a standard-library or third-party item, or code the export left out.
+    External,
+}
+
+impl Resolution {
+    /// The stable word used in metadata and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Resolution::Unique => "unique",
+            Resolution::SameFile => "same-file",
+            Resolution::SameCrate => "same-crate",
+            Resolution::Ambiguous => "ambiguous",
+            Resolution::External => "external",
+        }
+    }
+}
+
+/// Where a definition lives, for telling same-named definitions apart.
+#[derive(Debug, Clone)]
+pub(crate) struct Site {
+    pub file: Option<String>,
+    pub krate: Option<String>,
+}
+
+/// Definitions by name, with their node index, node type and site.
+#[derive(Default)]
+pub(crate) struct NameIndex {
+    by_name: HashMap<String, Vec<(usize, String, Site)>>,
+}
+
+/// What a lookup found.
+pub(crate) enum Found {
+    One(usize, Resolution),
+    Many(Vec<usize>),
+    None,
+}
+
+impl NameIndex {
+    pub fn add(&mut self, name: &str, node: usize, node_type: &str, site: Site) {
+        self.by_name.entry(name.to_string()).or_default().push((node, node_type.to_string(), site));
+    }
+
+    /// Looks `name` up among definitions whose node type `accepts`, from a caller at `from`.
+    pub fn resolve(&self, name: &str, accepts: impl Fn(&str) -> bool, from: &Site) -> Found {
+        let Some(all) = self.by_name.get(name) else { return Found::None };
+        let candidates: Vec<&(usize, String, Site)> = all.iter().filter(|(_, t, _)| accepts(t)).collect();
+        match candidates.as_slice() {
+            [] => return Found::None,
+            [(node, ..)] => return Found::One(*node, Resolution::Unique),
+            _ => {}
+        }
+        let narrowed = |same: &dyn Fn(&Site) -> bool| -> Option<usize> {
+            let mut hits = candidates.iter().filter(|(_, _, site)| same(site));
+            match (hits.next(), hits.next()) {
+                (Some((node, ..)), None) => Some(*node),
+                _ => None,
+            }
+        };
+        if from.file.is_some()
+            && let Some(node) = narrowed(&|s: &Site| s.file == from.file)
+        {
+            return Found::One(node, Resolution::SameFile);
+        }
+        if from.krate.is_some()
+            && let Some(node) = narrowed(&|s: &Site| s.krate == from.krate)
+        {
+            return Found::One(node, Resolution::SameCrate);
+        }
+        Found::Many(candidates.iter().map(|(node, ..)| *node).collect())
+    }
+}
+
+/// Which node types an edge of `edge_type` may point at by name.
+pub(crate) fn accepts(edge_type: &str) -> fn(&str) -> bool {
+    match edge_type {
+        "Calls" => |t| matches!(t, "function" | "fn" | "method"),
+        "Implements" => |t| matches!(t, "trait" | "interface"),
+        _ => |t| !matches!(t, "method" | "impl" | "file"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn site(file: &str, krate: &str) -> Site {
+        Site { file: Some(file.into()), krate: Some(krate.into()) }
+    }
+
+    fn index() -> NameIndex {
+        let mut ix = NameIndex::default();
+        ix.add("parse", 0, "function", site("a/src/lib.rs", "a"));
+        ix.add("new", 1, "method", site("a/src/lib.rs", "a"));
+        ix.add("new", 2, "method", site("a/src/other.rs", "a"));
+        ix.add("new", 3, "method", site("b/src/lib.rs", "b"));
+        ix.add("Config", 4, "struct", site("b/src/lib.rs", "b"));
+        ix
+    }
+
+    fn one(found: Found) -> (usize, Resolution) {
+        match found {
+            Found::One(n, r) => (n, r),
+            _ => panic!("expected one"),
+        }
+    }
+
+    #[test]
+    fn prefers_unique_then_same_file_then_same_crate() {
+        let ix = index();
+        let calls = accepts("Calls");
+        assert_eq!(one(ix.resolve("parse", calls, &site("z/src/x.rs", "z"))), (0, Resolution::Unique));
+        assert_eq!(one(ix.resolve("new", calls, &site("a/src/other.rs", "a"))), (2, Resolution::SameFile));
+        assert_eq!(one(ix.resolve("new", calls, &site("b/src/main.rs", "b"))), (3, Resolution::SameCrate));
+        assert!(
+            matches!(ix.resolve("new", calls, &site("a/src/third.rs", "a")), Found::Many(v) if v == [1, 2, 3])
+        );
+        assert!(matches!(ix.resolve("new", calls, &site("c/src/x.rs", "c")), Found::Many(v) if v.len() == 3));
+        assert!(matches!(ix.resolve("unwrap", calls, &site("a/src/lib.rs", "a")), Found::None));
+    }
+
+    #[test]
+    fn edge_types_restrict_what_a_name_may_mean() {
+        let ix = index();
+        let from = site("a/src/lib.rs", "a");
+        assert!(matches!(ix.resolve("Config", accepts("Calls"), &from), Found::None));
+        assert_eq!(one(ix.resolve("Config", accepts("Uses"), &from)), (4, Resolution::Unique));
+        assert!(matches!(ix.resolve("new", accepts("Uses"), &from), Found::None));
+    }
+}

@@ -1,0 +1,209 @@
+use super::*;
+use crate::error::ErrorKind;
+
+fn entity(key: &str, entity_type: &str, name: &str, file: &str, visibility: &str) -> String {
+    let (start, end) = key.rsplit_once(':').unwrap().1.split_once('-').unwrap();
+    let sig = serde_json::json!({
+        "entity_type": entity_type, "name": name, "visibility": visibility, "file_path": file,
+        "line_range": {"start": start.parse::<u32>().unwrap(), "end": end.parse::<u32>().unwrap()},
+        "module_path": [], "documentation": "Does things.\nMore.",
+        "language_specific": {"language": "rust", "generics": ["T"], "lifetimes": [], "where_clauses": [],
+                              "attributes": [], "trait_impl": null}
+    });
+    serde_json::json!({
+        "isgl1_key": key, "entity_type": entity_type, "entity_name": name, "file_path": file,
+        "entity_class": "CODE", "current_ind": 1, "future_ind": 0, "line_number": 0,
+        "interface_signature": sig.to_string(),
+    })
+    .to_string()
+}
+
+/// A miniature export with every quirk of the real ones.
+fn mini_export() -> (String, String) {
+    let entities = [
+        entity("rust:fn:main:__src_main_rs:1-10", "function", "main", "./src/main.rs", "Public"),
+        entity("rust:fn:run:__src_cli_rs:1-20", "function", "run", "./src/cli.rs", "Public"),
+        entity("rust:struct:Config:__src_cli_rs:22-30", "struct", "Config", "./src/cli.rs", "Public"),
+        entity("rust:method:new:__src_cli_rs:32-40", "method", "new", "./src/cli.rs", "Public"),
+        entity("rust:method:new:__src_store_rs:5-9", "method", "new", "./src/store.rs", "Private"),
+        entity("rust:trait:Store:__src_store_rs:1-4", "trait", "Store", "./src/store.rs", "Public"),
+    ];
+    let entities = format!(
+        r#"{{"export_metadata":{{"level":1,"total_entities":6}},"entities":[{}]}}"#,
+        entities.join(",")
+    );
+    let edges = [
+        ("rust:fn:main:./src/main.rs:1-10", "rust:fn:run:unknown:0-0", "Calls"),
+        ("rust:fn:main:./src/main.rs:1-10", "rust:fn:run:unknown:0-0", "Calls"),
+        ("rust:fn:main:./src/main.rs:1-10", "rust:fn:new:unknown:0-0", "Calls"),
+        ("rust:fn:run:./src/cli.rs:1-20", "rust:fn:new:unknown:0-0", "Calls"),
+        ("rust:fn:run:./src/cli.rs:1-20", "rust:fn:unwrap:unknown:0-0", "Calls"),
+        ("rust:file:./src/main.rs:1-1", "rust:module:Config:0-0", "Uses"),
+        ("rust:file:./src/main.rs:1-1", "rust:module:HashMap:0-0", "Uses"),
+        ("rust:impl:Mem:./src/store.rs:10-20", "rust:fn:Store:unknown:0-0", "Implements"),
+        ("rust:fn:test_run:./tests/cli.rs:1-5", "rust:fn:run:unknown:0-0", "Calls"),
+    ];
+    let edges: Vec<String> = edges
+        .iter()
+        .map(|(f, t, e)| format!(r#"{{"from_key":"{f}","to_key":"{t}","edge_type":"{e}"}}"#))
+        .collect();
+    let edges = format!(r#"{{"export_metadata":{{"level":0}},"edges":[{}]}}"#, edges.join(","));
+    (entities, edges)
+}
+
+fn node<'a>(g: &'a Graph, id: &str) -> &'a GraphNode {
+    g.nodes().iter().find(|n| n.id == id).unwrap_or_else(|| panic!("no node {id}"))
+}
+
+fn targets<'a>(g: &'a Graph, source: &str) -> Vec<(&'a str, &'a str)> {
+    let mut t: Vec<_> = g
+        .edges()
+        .iter()
+        .filter(|e| e.source == source)
+        .map(|e| (e.target.as_str(), e.edge_type.as_str()))
+        .collect();
+    t.sort();
+    t
+}
+
+#[test]
+fn a_miniature_export_resolves_every_quirk() {
+    let (entities, edges) = mini_export();
+    let Imported { graph: g, stats } = from_texts(&entities, Some(&edges)).unwrap();
+    assert_eq!(stats.format, Format::Parseltongue);
+    assert_eq!((stats.entities_read, stats.edges_read, stats.duplicate_edges), (6, 9, 1));
+    // 6 entities + main.rs file + impl Mem + test_run + HashMap import + unwrap + ambiguous new.
+    assert_eq!(g.nodes().len(), 12);
+    assert_eq!(g.edges().len(), 8);
+    let origins: Vec<(&str, usize)> = stats.nodes_by_origin.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    assert_eq!(
+        origins,
+        [("ambiguous", 1), ("edge-endpoint", 2), ("entity", 6), ("external", 1), ("file", 1), ("import", 1)]
+    );
+    // Raw paths on edges meet the sanitised entity keys.
+    assert_eq!(
+        targets(&g, "rust:fn:main:__src_main_rs:1-10"),
+        [("rust:ambiguous:new", "Calls"), ("rust:fn:run:__src_cli_rs:1-20", "Calls")]
+    );
+    assert_eq!(
+        targets(&g, "rust:fn:run:__src_cli_rs:1-20"),
+        [("rust:external:unwrap", "Calls"), ("rust:method:new:__src_cli_rs:32-40", "Calls")],
+        "the `new` in the caller's own file wins"
+    );
+    assert_eq!(
+        targets(&g, "rust:file:__src_main_rs:1-1"),
+        [("rust:import:HashMap", "Uses"), ("rust:struct:Config:__src_cli_rs:22-30", "Uses")]
+    );
+    assert_eq!(
+        targets(&g, "rust:impl:Mem:__src_store_rs:10-20"),
+        [("rust:trait:Store:__src_store_rs:1-4", "Implements")]
+    );
+    let ambiguous = node(&g, "rust:ambiguous:new");
+    assert_eq!(meta(ambiguous, "candidates"), Some("2"));
+    assert_eq!(meta(ambiguous, "resolution"), Some("ambiguous"));
+    assert_eq!(meta(node(&g, "rust:external:unwrap"), "resolution"), Some("external"));
+    let test_fn = node(&g, "rust:function:test_run:__tests_cli_rs:1-5".replace("function", "fn").as_str());
+    assert_eq!((test_fn.node_type.as_str(), meta(test_fn, "test")), ("function", Some("true")));
+    assert_eq!(meta(test_fn, "origin"), Some("edge-endpoint"));
+
+    let calls = &stats.resolution["Calls"];
+    assert_eq!(calls[&Resolution::Unique], 3, "run twice from main (one deduplicated later) and test_run");
+    assert_eq!(calls[&Resolution::SameFile], 1);
+    assert_eq!(calls[&Resolution::Ambiguous], 1);
+    assert_eq!(calls[&Resolution::External], 1);
+    assert_eq!(stats.resolution["Uses"][&Resolution::Unique], 1);
+    assert_eq!(stats.resolution["Uses"][&Resolution::External], 1);
+    assert_eq!(stats.resolution["Implements"][&Resolution::Unique], 1);
+    assert_eq!(stats.resolved(), 6);
+}
+
+#[test]
+fn entity_metadata_flattens_the_interface_signature() {
+    let (entities, _) = mini_export();
+    let g = from_texts(&entities, None).unwrap().graph;
+    assert!(g.edges().is_empty());
+    let n = node(&g, "rust:method:new:__src_store_rs:5-9");
+    assert_eq!(n.node_type, "method");
+    let m: BTreeMap<&str, &str> = n.metadata.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    assert_eq!(m["name"], "new");
+    assert_eq!(m["visibility"], "private");
+    assert_eq!((m["line_start"], m["line_end"]), ("5", "9"));
+    assert_eq!(m["file"], "./src/store.rs");
+    assert_eq!((m["crate"], m["module"]), ("crate", "crate::store"));
+    assert_eq!((m["generics"], m["language"], m["doc"]), ("T", "rust", "Does things."));
+    assert_eq!((m["entity_class"], m["current_ind"], m["origin"]), ("CODE", "1", "entity"));
+    assert!(!m.contains_key("trait_impl") && !m.contains_key("interface_signature"));
+}
+
+#[test]
+fn the_files_may_come_in_either_order_and_edges_alone_import() {
+    let (entities, edges) = mini_export();
+    let a = from_texts(&entities, Some(&edges)).unwrap().graph;
+    let b = from_texts(&edges, Some(&entities)).unwrap().graph;
+    assert_eq!(a, b);
+    let alone = from_texts(&edges, None).unwrap();
+    // Without entities, only what the edges name exists; `run` and `new` stay unresolved.
+    assert_eq!(alone.stats.nodes_by_origin.get("entity"), None);
+    assert!(alone.graph.nodes().iter().any(|n| n.id == "rust:fn:main:__src_main_rs:1-10"));
+    assert!(alone.graph.nodes().iter().any(|n| n.id == "rust:external:Store"));
+}
+
+#[test]
+fn module_paths_follow_cargo_layout() {
+    assert_eq!(module_of("./crates/pt01-x/src/cli/args.rs"), ("pt01_x".into(), "pt01_x::cli::args".into()));
+    assert_eq!(module_of("./crates/core/src/lib.rs"), ("core".into(), "core".into()));
+    assert_eq!(module_of("./crates/core/src/storage/mod.rs"), ("core".into(), "core::storage".into()));
+    assert_eq!(module_of("./src/main.rs"), ("crate".into(), "crate".into()));
+    assert_eq!(module_of("./crates/core/tests/it.rs"), ("core".into(), "core::tests::it".into()));
+}
+
+#[test]
+fn the_legacy_snapshot_imports_by_hash() {
+    let text = r#"{"nodes":[
+        {"hash":16353081982130523382,"kind":"Function","name":"hello","signature":"fn hello()","file_path":"src/lib.rs","line":0},
+        {"hash":1,"kind":"Trait","name":"Greeter","signature":"trait Greeter","file_path":"src/lib.rs","line":3}],
+      "edges":[{"from":16353081982130523382,"to":1,"kind":"Uses"},{"from":1,"to":99,"kind":"Calls"}],
+      "metadata":{"version":1}}"#;
+    let Imported { graph, stats } = from_texts(text, None).unwrap();
+    assert_eq!(stats.format, Format::ParseltongueLegacy);
+    assert_eq!((graph.nodes().len(), graph.edges().len(), stats.unmatched_endpoints), (3, 2, 1));
+    let hello = &graph.nodes()[0];
+    assert_eq!(hello.id, "legacy:function:hello:src_lib_rs:e2f1d16b9fbb0cf6");
+    assert_eq!(meta(hello, "signature"), Some("fn hello()"));
+    assert_eq!(graph.edges()[1].target, "legacy:external:0000000000000063");
+}
+
+#[test]
+fn native_json_still_reads_with_its_positions() {
+    let imported = from_texts(r#"{"nodes":[{"id":"a","node_type":"fn"}]}"#, None).unwrap();
+    assert_eq!(imported.stats.format, Format::Native);
+    assert_eq!(imported.stats.nodes(), 1);
+    match from_texts("{\"nodes\": [\n  {\"id\": 1}]}", None).unwrap_err() {
+        Error::InvalidGraph { line, .. } => assert_eq!(line, Some(2)),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn anything_else_is_refused_with_the_formats_named() {
+    for text in [r#"{"vertices":[]}"#, "[1,2]", r#"{"edges":[], "extra": 1}"#] {
+        let err = from_texts(text, None).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidGraph);
+        assert!(err.to_string().contains("Parseltongue entities export"), "{err}");
+    }
+    let err = from_texts("{\"nodes\": [", None).unwrap_err();
+    assert!(matches!(err, Error::InvalidGraph { line: Some(1), .. }), "{err:?}");
+    let (entities, edges) = mini_export();
+    let err = from_texts(&edges, Some(&edges)).unwrap_err();
+    assert!(err.to_string().contains("two edges files"), "{err}");
+    let err = from_texts(r#"{"nodes":[]}"#, Some(&edges)).unwrap_err();
+    assert!(err.to_string().contains("not with a native graph JSON"), "{err}");
+    let err = from_texts(&entities, Some(r#"{"nodes":[]}"#)).unwrap_err();
+    assert!(err.to_string().contains("not a Parseltongue edges export"), "{err}");
+    let bad = r#"{"export_metadata":{},"edges":[{"from_key":"nonsense","to_key":"rust:fn:x:unknown:0-0","edge_type":"Calls"}]}"#;
+    let err = from_texts(bad, None).unwrap_err();
+    assert!(err.to_string().contains("edges[0].from_key: `nonsense` is not an ISG key"), "{err}");
+    let missing = r#"{"export_metadata":{},"entities":[{"entity_type":"fn"}]}"#;
+    let err = from_texts(missing, None).unwrap_err();
+    assert!(err.to_string().contains("entities[0]: missing field `isgl1_key`"), "{err}");
+}
