@@ -50,7 +50,7 @@ pub static PLUGINS: &[BundledPlugin] = &[
     BundledPlugin {
         name: "cycle-finder",
         role: Role::Analysis,
-        summary: "reports dependency cycles (Tarjan SCC over host.edges())",
+        summary: "reports dependency cycles between definitions and between modules (Tarjan SCC)",
         wasm: generated::CYCLE_FINDER,
     },
     BundledPlugin {
@@ -58,6 +58,30 @@ pub static PLUGINS: &[BundledPlugin] = &[
         role: Role::Analysis,
         summary: "names the nodes the codebase leans on most (PageRank over host.edges())",
         wasm: generated::PAGE_RANK,
+    },
+    BundledPlugin {
+        name: "blast-radius",
+        role: Role::Analysis,
+        summary: "what breaks if this changes: definitions with the most direct and transitive dependents",
+        wasm: generated::BLAST_RADIUS,
+    },
+    BundledPlugin {
+        name: "god-objects",
+        role: Role::Analysis,
+        summary: "types with too many methods, functions calling too many others",
+        wasm: generated::GOD_OBJECTS,
+    },
+    BundledPlugin {
+        name: "api-surface",
+        role: Role::Analysis,
+        summary: "public items per module, widest first",
+        wasm: generated::API_SURFACE,
+    },
+    BundledPlugin {
+        name: "dead-code",
+        role: Role::Analysis,
+        summary: "definitions nothing in the graph uses (tests, entry points, trait impls set apart)",
+        wasm: generated::DEAD_CODE,
     },
     BundledPlugin {
         name: "fault-loop",

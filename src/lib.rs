@@ -22,6 +22,39 @@
 //! # Ok(()) }
 //! ```
 //!
+//! Embedding, end to end — import a Parseltongue export, start a supervised host with plugins,
+//! analyse, read the status, shut down. This example runs as a doc test (with the bundled
+//! plugins and the bundled Parseltongue sample; in an application they come from files):
+//!
+//! ```
+//! # #[cfg(feature = "bundled-plugins")]
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use parseltongue_plugins::{PluginHost, PluginSpec, bundled, import};
+//!
+//! // What Parseltongue exported: entities and edges (`import::load(entities_path, Some(edges_path))`).
+//! let imported = import::from_texts(bundled::PARSELTONGUE_ENTITIES, Some(bundled::PARSELTONGUE_EDGES))?;
+//! assert_eq!(imported.stats.edges(), 4316);
+//! let graph = imported.graph;
+//!
+//! tokio::runtime::Runtime::new()?.block_on(async {
+//!     let host = PluginHost::builder()
+//!         .plugin(PluginSpec::bytes("dead-code", bundled::get("dead-code").unwrap().wasm))
+//!         .plugin(PluginSpec::bytes("god-objects", bundled::get("god-objects").unwrap().wasm))
+//!         .start()
+//!         .await?;
+//!     let god = host.analyze("god-objects", graph.clone()).await?;
+//!     assert!(god.result.findings[0].starts_with("type CozoDbStorage: 30 methods"));
+//!     for (plugin, result) in host.analyze_all(graph).await {
+//!         println!("{plugin}: {} findings", result?.result.findings.len());
+//!     }
+//!     host.shutdown().await;
+//!     Ok(())
+//! })
+//! # }
+//! # #[cfg(not(feature = "bundled-plugins"))]
+//! # fn main() {}
+//! ```
+//!
 //! Plugins from OCI registries go through [`distribution`] first: digests checked, signatures
 //! verified against the host's trust policy, and only a [`VerifiedArtifact`] becomes a
 //! [`PluginSpec`]:
@@ -63,6 +96,7 @@ mod plugin;
 pub mod policy;
 mod runtime;
 mod sandbox;
+pub mod sdk;
 #[cfg(feature = "bundled-plugins")]
 pub mod soak;
 mod state;

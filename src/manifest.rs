@@ -160,6 +160,25 @@ impl Capabilities {
         }
     }
 
+    /// Each request in one short line (`read-dir /x`, `connect host:port`, `env NAME`,
+    /// `wall-clock`, `kv [N KiB]`), for diffs and reports.
+    pub fn requested(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        out.extend(self.read_dirs.iter().map(|d| format!("read-dir {}", d.path.display())));
+        out.extend(self.connect.iter().map(|t| format!("connect {}", t.target)));
+        out.extend(self.env.iter().map(|e| format!("env {}", e.name)));
+        if self.wall_clock.is_some() {
+            out.push("wall-clock".into());
+        }
+        if let Some(kv) = &self.kv {
+            out.push(match kv.quota_kb {
+                Some(q) => format!("kv {q} KiB"),
+                None => "kv".into(),
+            });
+        }
+        out
+    }
+
     /// Whether nothing is requested.
     pub fn is_empty(&self) -> bool {
         self == &Capabilities::default()
@@ -212,6 +231,26 @@ fn default_api() -> semver::VersionReq {
     semver::VersionReq::parse("^0.1").expect("a valid requirement")
 }
 
+/// Checks a plugin name: 1 to 64 lowercase letters, digits or dashes (it becomes file,
+/// repository and crate names).
+///
+/// # Errors
+///
+/// [`Error::InvalidManifest`] saying what a name must be.
+pub fn check_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::InvalidManifest {
+            path: "plugin.toml".into(),
+            message: format!("name `{name}` must be 1 to 64 lowercase letters, digits or dashes"),
+        })
+    }
+}
+
 impl Manifest {
     /// Parses manifest text; `path` only names the file in errors.
     ///
@@ -223,15 +262,10 @@ impl Manifest {
         let invalid = |message: String| Error::InvalidManifest { path: path.display().to_string(), message };
         let manifest: Manifest =
             toml::from_str(text).map_err(|e| invalid(e.to_string().trim_end().to_string()))?;
-        let name_ok = !manifest.name.is_empty()
-            && manifest.name.len() <= 64
-            && manifest.name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-        if !name_ok {
-            return Err(invalid(format!(
-                "name `{}` must be 1 to 64 lowercase letters, digits or dashes",
-                manifest.name
-            )));
-        }
+        check_name(&manifest.name).map_err(|e| match e {
+            Error::InvalidManifest { message, .. } => invalid(message),
+            other => other,
+        })?;
         manifest.capabilities.validate().map_err(invalid)?;
         let host = semver::Version::parse(crate::bindings::CONTRACT_VERSION).expect("a valid version");
         if !manifest.api.matches(&host) {

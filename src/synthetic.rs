@@ -81,9 +81,103 @@ pub fn parseltongue_like(nodes: usize, seed: u64) -> Graph {
     Graph::new(out, edges).expect("generated ids are unique and edges point at them")
 }
 
+/// Texts of a Parseltongue v0.9-style export of a made-up workspace: an entities file
+/// (`pt02-level01`) with `entities` definitions, and an edges file (`pt02-level00`) with about
+/// nine edges per definition, with every quirk of real exports — raw paths in edge keys, call
+/// targets by name (`…:unknown:0-0`, a third of them standard-library names), `Uses` from file
+/// pseudo-nodes to imports, and test functions whose entities are missing.
+pub fn parseltongue_export(entities: usize, seed: u64) -> (String, String) {
+    use serde_json::json;
+    const STD: [&str; 8] = ["unwrap", "clone", "to_string", "Ok", "Some", "iter", "collect", "map"];
+    let mut rng = StdRng::seed_from_u64(seed);
+    let files = (entities / 25).max(1);
+    let path = |f: usize| format!("./crates/crate_{}/src/module_{f}.rs", f % 7);
+    let mut defs = Vec::with_capacity(entities);
+    let mut out = Vec::with_capacity(entities);
+    for i in 0..entities {
+        let f = i % files;
+        let kind =
+            ["fn", "fn", "fn", "method", "method", "struct", "enum", "impl", "trait"][rng.random_range(0..9)];
+        // Names repeat across files (as `new` and `default` do), so some calls are ambiguous.
+        let name = if rng.random_bool(0.2) { format!("shared_{}", i % 50) } else { format!("item_{i}") };
+        let start = rng.random_range(1..3000u32);
+        let end = start + rng.random_range(2..120);
+        let file = path(f);
+        let key = format!("rust:{kind}:{name}:{}:{start}-{end}", file.replace(['/', '.'], "_"));
+        let signature = json!({
+            "entity_type": kind, "name": name, "visibility": if rng.random_bool(0.6) { "Public" } else { "Private" },
+            "file_path": file, "line_range": {"start": start, "end": end}, "module_path": [],
+            "documentation": null,
+            "language_specific": {"language": "rust", "generics": [], "lifetimes": [], "where_clauses": [],
+                                  "attributes": [], "trait_impl": null},
+        });
+        out.push(json!({
+            "isgl1_key": key, "entity_type": if kind == "fn" { "function" } else { kind },
+            "entity_name": name, "file_path": file, "entity_class": "CODE", "current_ind": 1,
+            "future_ind": 0, "line_number": 0, "interface_signature": signature.to_string(),
+        }));
+        defs.push((kind, name, file, start, end));
+    }
+    let mut edges = Vec::with_capacity(entities * 10);
+    let edge = |from: String, to: String, t: &str| json!({"from_key": from, "to_key": to, "edge_type": t});
+    for (kind, name, file, start, end) in &defs {
+        let from = format!("rust:{kind}:{name}:{file}:{start}-{end}");
+        match *kind {
+            "fn" | "method" => {
+                for _ in 0..rng.random_range(10..24) {
+                    let callee = if rng.random_bool(0.35) {
+                        STD[rng.random_range(0..STD.len())].to_string()
+                    } else {
+                        defs[rng.random_range(0..defs.len())].1.clone()
+                    };
+                    edges.push(edge(from.clone(), format!("rust:fn:{callee}:unknown:0-0"), "Calls"));
+                }
+            }
+            "impl" => edges.push(edge(
+                from,
+                format!("rust:fn:Trait{}:unknown:0-0", rng.random_range(0..20)),
+                "Implements",
+            )),
+            _ => {}
+        }
+    }
+    for f in 0..files {
+        for _ in 0..6 {
+            let used = &defs[rng.random_range(0..defs.len())].1;
+            edges.push(edge(format!("rust:file:{}:1-1", path(f)), format!("rust:module:{used}:0-0"), "Uses"));
+        }
+        // A test in a file of its own: its edges are exported, its entity is not.
+        let test = format!("rust:fn:test_{f}:./crates/crate_{}/tests/t_{f}.rs:1-20", f % 7);
+        for _ in 0..4 {
+            let callee = &defs[rng.random_range(0..defs.len())].1;
+            edges.push(edge(test.clone(), format!("rust:fn:{callee}:unknown:0-0"), "Calls"));
+        }
+    }
+    let entities_text = json!({
+        "export_metadata": {"level": 1, "total_entities": out.len(), "include_code": false},
+        "entities": out,
+    });
+    let edges_text = json!({"export_metadata": {"level": 0, "total_edges": edges.len()}, "edges": edges});
+    (entities_text.to_string(), edges_text.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn synthetic_exports_import_with_nothing_dangling() {
+        let (entities, edges) = parseltongue_export(2_000, 3);
+        let imported = crate::import::from_texts(&entities, Some(&edges)).unwrap();
+        let s = &imported.stats;
+        assert_eq!(s.entities_read, 2_000);
+        assert!(s.edges_read > 15_000, "{}", s.edges_read);
+        assert_eq!(s.edges() + s.duplicate_edges, s.edges_read);
+        for outcome in ["unique", "ambiguous", "external"] {
+            assert!(serde_json::to_string(&s.resolution).unwrap().contains(outcome), "{s}");
+        }
+        assert!(s.nodes_by_origin["edge-endpoint"] > 0 && s.nodes_by_origin["file"] > 0, "{s}");
+    }
 
     #[test]
     fn graphs_are_deterministic_valid_and_parseltongue_shaped() {

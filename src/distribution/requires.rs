@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::error::{Error, Result};
-use crate::manifest::{Capabilities, Manifest};
+use crate::manifest::Manifest;
 
 /// The semver versions among `tags` (a leading `v` is allowed), sorted ascending.
 pub fn versions(tags: &[String]) -> Vec<semver::Version> {
@@ -59,27 +59,10 @@ pub fn check<'m>(
 
 /// What `new` asks for beyond `old` (`+ …`) and no longer asks for (`- …`).
 pub fn capability_diff(old: &Manifest, new: &Manifest) -> Vec<String> {
-    let (old, new) = (describe(&old.capabilities), describe(&new.capabilities));
+    let (old, new) = (old.capabilities.requested(), new.capabilities.requested());
     let added = new.iter().filter(|c| !old.contains(c)).map(|c| format!("+ {c}"));
     let removed = old.iter().filter(|c| !new.contains(c)).map(|c| format!("- {c}"));
     added.chain(removed).collect()
-}
-
-fn describe(c: &Capabilities) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    out.extend(c.read_dirs.iter().map(|d| format!("read-dir {}", d.path.display())));
-    out.extend(c.connect.iter().map(|t| format!("connect {}", t.target)));
-    out.extend(c.env.iter().map(|e| format!("env {}", e.name)));
-    if c.wall_clock.is_some() {
-        out.push("wall-clock".into());
-    }
-    if let Some(kv) = &c.kv {
-        out.push(match kv.quota_kb {
-            Some(q) => format!("kv {q} KiB"),
-            None => "kv".into(),
-        });
-    }
-    out
 }
 
 #[cfg(test)]

@@ -352,7 +352,8 @@ fn endpoint(b: &mut Builder, key: &str, i: usize, field: &str) -> Result<usize> 
 fn by_name(b: &mut Builder, names: &NameIndex, edge: &export::Edge, source: usize) -> usize {
     let parsed = IsgKey::parse(&edge.to_key).expect("parsed before");
     let name = parsed.name;
-    let found = names.resolve(name, resolve::accepts(&edge.edge_type), &b.nodes[source].site);
+    let caller = &b.nodes[source];
+    let found = names.resolve(name, resolve::accepts(&edge.edge_type), source, &caller.name, &caller.site);
     let (target, resolution) = match found {
         Found::One(node, how) => (node, how),
         Found::Many(candidates) => {

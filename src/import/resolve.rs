@@ -65,17 +65,30 @@ impl NameIndex {
         self.by_name.entry(name.to_string()).or_default().push((node, node_type.to_string(), site));
     }
 
-    /// Looks `name` up among definitions whose node type `accepts`, from a caller at `from`.
-    pub fn resolve(&self, name: &str, accepts: impl Fn(&str) -> bool, from: &Site) -> Found {
+    /// Looks `name` up among definitions whose node type `accepts`, from the caller `caller`
+    /// (called `caller_name`) at `from`. When several share the name, locality does not decide
+    /// a call to the caller's own name: `new` calling `Other::new` is far more common than `new`
+    /// calling itself or its neighbour `new`.
+    pub fn resolve(
+        &self,
+        name: &str,
+        accepts: impl Fn(&str) -> bool,
+        caller: usize,
+        caller_name: &str,
+        from: &Site,
+    ) -> Found {
         let Some(all) = self.by_name.get(name) else { return Found::None };
         let candidates: Vec<&(usize, String, Site)> = all.iter().filter(|(_, t, _)| accepts(t)).collect();
         match candidates.as_slice() {
             [] => return Found::None,
             [(node, ..)] => return Found::One(*node, Resolution::Unique),
+            _ if caller_name == name => {
+                return Found::Many(candidates.iter().map(|(node, ..)| *node).collect());
+            }
             _ => {}
         }
         let narrowed = |same: &dyn Fn(&Site) -> bool| -> Option<usize> {
-            let mut hits = candidates.iter().filter(|(_, _, site)| same(site));
+            let mut hits = candidates.iter().filter(|(node, _, site)| *node != caller && same(site));
             match (hits.next(), hits.next()) {
                 (Some((node, ..)), None) => Some(*node),
                 _ => None,
@@ -133,22 +146,59 @@ mod tests {
     fn prefers_unique_then_same_file_then_same_crate() {
         let ix = index();
         let calls = accepts("Calls");
-        assert_eq!(one(ix.resolve("parse", calls, &site("z/src/x.rs", "z"))), (0, Resolution::Unique));
-        assert_eq!(one(ix.resolve("new", calls, &site("a/src/other.rs", "a"))), (2, Resolution::SameFile));
-        assert_eq!(one(ix.resolve("new", calls, &site("b/src/main.rs", "b"))), (3, Resolution::SameCrate));
-        assert!(
-            matches!(ix.resolve("new", calls, &site("a/src/third.rs", "a")), Found::Many(v) if v == [1, 2, 3])
+        assert_eq!(
+            one(ix.resolve("parse", calls, usize::MAX, "", &site("z/src/x.rs", "z"))),
+            (0, Resolution::Unique)
         );
-        assert!(matches!(ix.resolve("new", calls, &site("c/src/x.rs", "c")), Found::Many(v) if v.len() == 3));
-        assert!(matches!(ix.resolve("unwrap", calls, &site("a/src/lib.rs", "a")), Found::None));
+        assert_eq!(
+            one(ix.resolve("new", calls, usize::MAX, "", &site("a/src/other.rs", "a"))),
+            (2, Resolution::SameFile)
+        );
+        assert_eq!(
+            one(ix.resolve("new", calls, usize::MAX, "", &site("b/src/main.rs", "b"))),
+            (3, Resolution::SameCrate)
+        );
+        assert!(
+            matches!(ix.resolve("new", calls, usize::MAX, "", &site("a/src/third.rs", "a")), Found::Many(v) if v == [1, 2, 3])
+        );
+        assert!(
+            matches!(ix.resolve("new", calls, usize::MAX, "", &site("c/src/x.rs", "c")), Found::Many(v) if v.len() == 3)
+        );
+        assert!(matches!(
+            ix.resolve("unwrap", calls, usize::MAX, "", &site("a/src/lib.rs", "a")),
+            Found::None
+        ));
+    }
+
+    #[test]
+    fn a_caller_is_not_its_own_local_match() {
+        let ix = index();
+        // A caller never picks itself by locality.
+        assert_eq!(
+            one(ix.resolve("new", accepts("Calls"), 1, "other", &site("a/src/lib.rs", "a"))),
+            (2, Resolution::SameCrate)
+        );
+        // `new` calling `new`: some other type's, nothing says which.
+        assert!(matches!(
+            ix.resolve("new", accepts("Calls"), 1, "new", &site("a/src/lib.rs", "a")),
+            Found::Many(_)
+        ));
+        // A unique name may still be a recursive call.
+        assert_eq!(
+            one(ix.resolve("parse", accepts("Calls"), 0, "parse", &site("a/src/lib.rs", "a"))),
+            (0, Resolution::Unique)
+        );
     }
 
     #[test]
     fn edge_types_restrict_what_a_name_may_mean() {
         let ix = index();
         let from = site("a/src/lib.rs", "a");
-        assert!(matches!(ix.resolve("Config", accepts("Calls"), &from), Found::None));
-        assert_eq!(one(ix.resolve("Config", accepts("Uses"), &from)), (4, Resolution::Unique));
-        assert!(matches!(ix.resolve("new", accepts("Uses"), &from), Found::None));
+        assert!(matches!(ix.resolve("Config", accepts("Calls"), usize::MAX, "", &from), Found::None));
+        assert_eq!(
+            one(ix.resolve("Config", accepts("Uses"), usize::MAX, "", &from)),
+            (4, Resolution::Unique)
+        );
+        assert!(matches!(ix.resolve("new", accepts("Uses"), usize::MAX, "", &from), Found::None));
     }
 }

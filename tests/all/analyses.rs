@@ -108,3 +108,200 @@ fn calls_are_send_so_they_can_run_on_any_tokio_worker() {
     send(&instance.analyze(&graph));
     send(&plugin.analyze(&graph));
 }
+
+/// A graph from `(id, type, "k=v,k=v")` nodes and `(source, target, edge type)` edges.
+fn code_graph(nodes: &[(&str, &str, &str)], edges: &[(&str, &str, &str)]) -> Graph {
+    let nodes = nodes
+        .iter()
+        .map(|(id, t, meta)| GraphNode {
+            id: id.to_string(),
+            node_type: t.to_string(),
+            metadata: meta
+                .split(',')
+                .filter(|kv| !kv.is_empty())
+                .map(|kv| {
+                    let (k, v) = kv.split_once('=').unwrap();
+                    (k.to_string(), v.to_string())
+                })
+                .collect(),
+        })
+        .collect();
+    let edges = edges
+        .iter()
+        .map(|(s, t, e)| parseltongue_plugins::GraphEdge {
+            source: s.to_string(),
+            target: t.to_string(),
+            edge_type: e.to_string(),
+        })
+        .collect();
+    Graph::new(nodes, edges).unwrap()
+}
+
+#[tokio::test]
+async fn cycle_finder_reports_module_cycles_of_imported_graphs() {
+    let g = code_graph(
+        &[
+            ("a1", "function", "module=app::a"),
+            ("b1", "function", "module=app::b"),
+            ("c1", "function", "module=app::c"),
+        ],
+        &[("a1", "b1", "Calls"), ("b1", "a1", "Uses"), ("b1", "c1", "Calls")],
+    );
+    let findings = plugin("cycle-finder").analyze(&g).await.unwrap().result.findings;
+    assert_eq!(
+        findings,
+        [
+            "dependency cycle of 2 nodes: a1 -> b1 -> a1",
+            "module cycle of 2 modules: app::a -> app::b -> app::a"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn blast_radius_ranks_what_most_code_depends_on() {
+    // core <- util <- {api, cli}; api <- a test; everything calls the external `unwrap`.
+    let g = code_graph(
+        &[
+            ("core", "function", ""),
+            ("util", "function", ""),
+            ("api", "function", ""),
+            ("cli", "function", ""),
+            ("test_api", "function", "test=true"),
+            ("unwrap", "external", ""),
+        ],
+        &[
+            ("util", "core", "Calls"),
+            ("api", "util", "Calls"),
+            ("cli", "util", "Calls"),
+            ("test_api", "api", "Calls"),
+            ("util", "unwrap", "Calls"),
+            ("api", "unwrap", "Calls"),
+            ("cli", "unwrap", "Calls"),
+        ],
+    );
+    let r = load("blast-radius", PluginOptions::new().config("top", "2")).analyze(&g).await.unwrap().result;
+    assert_eq!(
+        r.findings,
+        [
+            "core [function]: 1 direct dependents, 4 transitive",
+            "util [function]: 2 direct dependents, 3 transitive"
+        ]
+    );
+    assert!(r.recommendations[0].contains("reaches 4 other entities"), "{r:?}");
+}
+
+#[tokio::test]
+async fn god_objects_counts_methods_per_type_and_callees_per_function() {
+    let g = code_graph(
+        &[
+            ("impl", "impl", "name=Store,file=s.rs,line_start=1,line_end=50"),
+            ("m1", "method", "file=s.rs,line_start=2,line_end=5"),
+            ("m2", "method", "file=s.rs,line_start=6,line_end=9"),
+            ("m3", "method", "file=s.rs,line_start=10,line_end=19"),
+            ("other", "method", "file=t.rs,line_start=2,line_end=5"),
+            ("main", "function", "name=main,file=main.rs,line_start=1"),
+            ("x", "external", ""),
+        ],
+        &[("main", "m1", "Calls"), ("main", "m2", "Calls"), ("main", "x", "Calls"), ("main", "x", "Uses")],
+    );
+    let p = load("god-objects", PluginOptions::new().config("max-methods", "2").config("max-fan-out", "2"));
+    let r = p.analyze(&g).await.unwrap().result;
+    assert_eq!(
+        r.findings,
+        [
+            "type Store: 3 methods in 1 impl blocks (0 traits) across s.rs (threshold 2)",
+            "function main (main.rs:1): calls 3 distinct functions (1 outside the graph) (threshold 2)",
+        ]
+    );
+    assert!(plugin("god-objects").analyze(&g).await.unwrap().result.findings.is_empty(), "defaults 20 / 25");
+}
+
+#[tokio::test]
+async fn api_surface_counts_public_items_per_module() {
+    let g = code_graph(
+        &[
+            ("a", "function", "visibility=public,module=core::parse"),
+            ("b", "struct", "visibility=public,module=core::parse"),
+            ("c", "function", "visibility=private,module=core::parse"),
+            ("d", "enum", "visibility=public,module=core"),
+            ("t", "function", "visibility=public,module=core::tests,test=true"),
+        ],
+        &[],
+    );
+    let p = load("api-surface", PluginOptions::new().config("max-public", "1"));
+    let r = p.analyze(&g).await.unwrap().result;
+    assert_eq!(
+        r.findings,
+        [
+            "3 public items (of 4 with a visibility) in 2 modules",
+            "core::parse: 2 public (1 function, 1 struct)",
+            "core: 1 public (1 enum)",
+        ]
+    );
+    assert_eq!(r.recommendations.len(), 1, "{r:?}");
+}
+
+#[tokio::test]
+async fn dead_code_lists_what_nothing_uses_and_sets_false_positives_apart() {
+    let g = code_graph(
+        &[
+            ("main", "function", "name=main"),
+            ("run", "function", ""),
+            ("orphan", "function", ""),
+            ("helper", "function", ""),
+            ("test_it", "function", "test=true"),
+            ("Config", "struct", ""),
+            ("fmt", "method", "file=a.rs,line_start=21,line_end=25"),
+            ("impl-display", "impl", "file=a.rs,line_start=20,line_end=30"),
+            ("Display", "external", ""),
+        ],
+        &[
+            ("main", "run", "Calls"),
+            ("run", "Config", "Uses"),
+            ("test_it", "helper", "Calls"),
+            ("impl-display", "Display", "Implements"),
+        ],
+    );
+    let a = plugin("dead-code").analyze(&g).await.unwrap();
+    assert_eq!(
+        a.result.findings,
+        ["orphan [function]: nothing in the graph calls it", "helper [function]: used only by tests"]
+    );
+    assert!(a.result.confidence < 1.0);
+}
+
+#[tokio::test]
+async fn the_five_analyses_on_parseltongue_analysing_itself() {
+    let g = parseltongue_plugins::bundled::parseltongue_sample().graph;
+    let run = |name: &'static str| {
+        let g = g.clone();
+        async move { plugin(name).analyze(&g).await.unwrap().result }
+    };
+    let cycles = run("cycle-finder").await;
+    assert!(
+        cycles.findings.contains(
+            &"module cycle of 2 modules: parseltongue_core::entities -> parseltongue_core::query_extractor -> parseltongue_core::entities"
+                .to_string()
+        ),
+        "{cycles:?}"
+    );
+    let blast = run("blast-radius").await;
+    assert!(
+        blast.findings[0]
+            .starts_with("new (crates/parseltongue-core/src/storage/cozo_client.rs:38) [method]"),
+        "{blast:?}"
+    );
+    let god = run("god-objects").await;
+    assert!(god.findings[0].starts_with("type CozoDbStorage: 30 methods"), "{god:?}");
+    let surface = run("api-surface").await;
+    assert_eq!(
+        surface.findings[1],
+        "parseltongue_core::storage::cozo_client: 31 public (30 method, 1 struct)"
+    );
+    let dead = run("dead-code").await;
+    assert!(
+        dead.findings.iter().any(|f| f
+            .starts_with("is_connected (crates/parseltongue-core/src/storage/cozo_client.rs:57) [method]")),
+        "{dead:?}"
+    );
+}

@@ -1,6 +1,7 @@
 //! The integration tests: one binary, one module per area (wasmtime's `tests/all` layout).
 
 mod analyses;
+mod authoring;
 mod bundles;
 mod capabilities;
 mod cli;

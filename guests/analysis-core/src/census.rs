@@ -30,6 +30,17 @@ impl Census {
         if self.total == 0 { 0.0 } else { count as f64 / self.total as f64 }
     }
 
+    /// `count`'s share as a percentage with one decimal, rounded half up in integers, so that
+    /// plugins in every language print the same digits (float formatting rounds ties differently
+    /// in Rust, JavaScript, Python and C).
+    pub fn percent(&self, count: usize) -> String {
+        if self.total == 0 {
+            return "0.0".into();
+        }
+        let tenths = (2000 * count + self.total) / (2 * self.total);
+        format!("{}.{}", tenths / 10, tenths % 10)
+    }
+
     /// The most common type, when its share is at least `threshold`.
     pub fn dominant(&self, threshold: f64) -> Option<(&str, f64)> {
         let (name, count) = self.counts.first()?;
@@ -47,6 +58,15 @@ mod tests {
         let c = Census::count(["fn", "struct", "fn", "enum", "struct", "fn"]);
         assert_eq!(c.total, 6);
         assert_eq!(c.counts, vec![("fn".into(), 3), ("struct".into(), 2), ("enum".into(), 1)]);
+    }
+
+    #[test]
+    fn percent_rounds_half_up() {
+        let c = Census::count(["a"; 16]);
+        assert_eq!(c.percent(1), "6.3", "6.25 rounds up");
+        assert_eq!(c.percent(16), "100.0");
+        assert_eq!(Census::count(["a", "b", "c"]).percent(1), "33.3");
+        assert_eq!(Census::count(std::iter::empty()).percent(0), "0.0");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Whole analyses, from node ids and edges to findings: what a plugin returns, written once so
 //! the plugins and the native benchmarks run exactly the same code.
 
+use crate::model::CodeGraph;
 use crate::pagerank::pagerank;
 use crate::scc::Digraph;
 
@@ -74,6 +75,50 @@ pub fn cycles<'a>(
     Report { findings, recommendations, summary }
 }
 
+/// Cycles between modules (metadata `module`): an edge between definitions in two modules is a
+/// dependency of the first module on the second. At most `max_cycles` listed.
+pub fn module_cycles(graph: &CodeGraph<'_>, max_cycles: usize) -> Report {
+    let mut modules = Digraph::new();
+    let mut used = 0;
+    for (v, n) in graph.nodes.iter().enumerate() {
+        let Some(from) = n.get("module") else { continue };
+        for &(t, _) in graph.successors(v) {
+            match graph.nodes[t].get("module") {
+                Some(to) if to != from && graph.nodes[t].is_definition() => {
+                    modules.edge(from, to);
+                    used += 1;
+                }
+                _ => {}
+            }
+        }
+    }
+    let cycles = modules.cycles();
+    let mut findings: Vec<String> = cycles
+        .iter()
+        .take(max_cycles)
+        .map(|cycle| {
+            let mut names: Vec<&str> = cycle.iter().take(NAMED_MEMBERS).map(|&v| modules.name(v)).collect();
+            names.push(names[0]);
+            format!("module cycle of {} modules: {}", cycle.len(), names.join(" -> "))
+        })
+        .collect();
+    if cycles.len() > max_cycles {
+        findings.push(format!("{} further module cycles not listed", cycles.len() - max_cycles));
+    }
+    let recommendations = cycles
+        .first()
+        .map(|c| {
+            vec![format!(
+                "untangle the cycle through {}: move what both sides need into a module both depend on",
+                modules.name(c[0])
+            )]
+        })
+        .unwrap_or_default();
+    let summary =
+        format!("{} modules, {used} cross-module edges, {} module cycles", modules.len(), cycles.len());
+    Report { findings, recommendations, summary }
+}
+
 /// The `top` most depended-upon nodes by PageRank (20 iterations, damping 0.85).
 pub fn ranking<'a>(
     ids: impl IntoIterator<Item = &'a str>,
@@ -112,6 +157,24 @@ mod tests {
         let r = cycles(["a", "b", "c", "d"], [("a", "b"), ("b", "a"), ("c", "c")], 10);
         assert_eq!(r.findings, vec!["dependency cycle of 2 nodes: a -> b -> a", "self-dependency: c"]);
         assert_eq!(r.summary, "4 nodes, 3 edges considered, 2 cycles");
+    }
+
+    #[test]
+    fn module_cycles_come_from_edges_between_modules() {
+        let o = crate::model::fixtures::Owned::new()
+            .node("a1", "function", &["module=app::a"])
+            .node("a2", "function", &["module=app::a"])
+            .node("b1", "function", &["module=app::b"])
+            .node("c1", "function", &["module=app::c"])
+            .node("ext", "external", &[])
+            .edge("a1", "a2", "Calls")
+            .edge("a2", "b1", "Calls")
+            .edge("b1", "a1", "Calls")
+            .edge("b1", "c1", "Calls")
+            .edge("c1", "ext", "Calls");
+        let r = module_cycles(&o.graph(), 10);
+        assert_eq!(r.findings, ["module cycle of 2 modules: app::a -> app::b -> app::a"]);
+        assert_eq!(r.summary, "3 modules, 3 cross-module edges, 1 module cycles");
     }
 
     #[test]

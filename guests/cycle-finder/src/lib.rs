@@ -1,5 +1,6 @@
 //! `cycle-finder`: dependency cycles among the graph's nodes, found with Tarjan's SCC algorithm
-//! over the edges the host hands out through `host.edges()`.
+//! over the edges the host hands out through `host.edges()`, and cycles between modules when
+//! the nodes carry `module` metadata (as imported Parseltongue graphs do).
 //!
 //! Config: `edge-types` (comma-separated, default: all) restricts which edges count as
 //! dependencies; `max-cycles` (default 100) caps how many cycles are listed; `bench-repeat`
@@ -31,8 +32,16 @@ impl Guest for CycleFinder {
             )
         };
         guest_sdk::repeat_for_benchmarks(&run);
-        let r = run();
+        let mut r = run();
         host::log(Level::Info, &format!("{} (of {} edges)", r.summary, edges.len()));
+        // Module-level cycles, when the nodes say which module they are in (imported graphs do).
+        if nodes.iter().any(|n| n.metadata.iter().any(|(k, _)| k == "module")) {
+            let graph = guest_sdk::code_graph(&nodes, &edges);
+            let modules = report::module_cycles(&graph, max_cycles);
+            host::log(Level::Info, &modules.summary);
+            r.findings.extend(modules.findings);
+            r.recommendations.extend(modules.recommendations);
+        }
         AnalysisResult { findings: r.findings, confidence: 1.0, recommendations: r.recommendations }
     }
 }

@@ -39,3 +39,34 @@ pub fn repeat_for_benchmarks<T>(analysis: &dyn Fn() -> T) {
         std::hint::black_box(analysis());
     }
 }
+
+/// The analyses' view of a call's input: `nodes` with the edges from `host.edges()`, borrowed.
+pub fn code_graph<'a>(nodes: &'a [GraphNode], edges: &'a [GraphEdge]) -> analysis_core::model::CodeGraph<'a> {
+    analysis_core::model::CodeGraph::new(
+        nodes.iter().map(|n| analysis_core::model::Node {
+            id: &n.id,
+            node_type: &n.node_type,
+            meta: &n.metadata,
+        }),
+        edges.iter().map(|e| (e.source.as_str(), e.target.as_str(), e.edge_type.as_str())),
+    )
+}
+
+/// A whole-number config value, or `default` (with a warning in the host log if it is malformed).
+pub fn config_usize(key: &str, default: usize) -> usize {
+    match host::config(key).map(|v| v.trim().parse::<usize>()) {
+        None => default,
+        Some(Ok(n)) => n,
+        Some(Err(_)) => {
+            host::log(Level::Warn, &format!("config `{key}` must be a whole number; using {default}"));
+            default
+        }
+    }
+}
+
+impl From<analysis_core::report::Report> for AnalysisResult {
+    fn from(r: analysis_core::report::Report) -> Self {
+        host::log(Level::Info, &r.summary);
+        AnalysisResult { findings: r.findings, confidence: 1.0, recommendations: r.recommendations }
+    }
+}

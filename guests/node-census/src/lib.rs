@@ -27,12 +27,12 @@ impl Guest for NodeCensus {
         let findings = census
             .counts
             .iter()
-            .map(|(t, n)| format!("{t}: {n} of {} nodes ({:.1}%)", census.total, 100.0 * census.share(*n)))
+            .map(|(t, n)| format!("{t}: {n} of {} nodes ({}%)", census.total, census.percent(*n)))
             .collect();
         let recommendations = match census.dominant(threshold) {
-            Some((t, share)) => vec![format!(
-                "`{t}` makes up {:.1}% of all nodes: review whether it should be split into more specific types or modules",
-                share * 100.0
+            Some((t, _)) => vec![format!(
+                "`{t}` makes up {}% of all nodes: review whether it should be split into more specific types or modules",
+                census.percent(census.counts[0].1)
             )],
             None => Vec::new(),
         };

@@ -38,6 +38,13 @@ pub enum Command {
     Inspect(InspectArgs),
     /// Run the bundled plugins on the bundled sample graph, faults and escapes included.
     Demo(DemoArgs),
+    /// Start a plugin project (Rust, C, JavaScript or Python): contract, manifest, build script.
+    New(NewArgs),
+    /// Check a built plugin project: contract, sample graphs, repeatability, no grants needed.
+    Test(TestArgs),
+    /// What build scripts use: the contract's WIT, C bindings, core module → component.
+    #[command(subcommand)]
+    Sdk(SdkCommand),
     /// Import a graph (our JSON or a Parseltongue export) and report what was read, made and resolved.
     #[command(alias = "import-stats")]
     Import(ImportArgs),
@@ -387,6 +394,57 @@ pub struct InspectArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// The plugin's name: lowercase letters, digits and dashes.
+    pub name: String,
+
+    /// The language to write it in.
+    #[arg(long, short, value_parser = ["rust", "c", "js", "python"], default_value = "rust")]
+    pub lang: String,
+
+    /// Where to create the project (default: ./NAME).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// The plugin project directory (or its plugin.toml).
+    #[arg(default_value = ".")]
+    pub project: PathBuf,
+
+    /// Also run it on this graph (our JSON or a Parseltongue export). Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub graph: Vec<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SdkCommand {
+    /// Write the plugin contract (plugin.wit) into DIR.
+    Wit {
+        /// The directory to write plugin.wit into.
+        dir: PathBuf,
+    },
+    /// Write C bindings for the contract (analyzer.h, analyzer.c, analyzer_component_type.o) into DIR.
+    CBindings {
+        /// The directory to write the bindings into.
+        dir: PathBuf,
+    },
+    /// Wrap a core wasm module into a component (WASI preview 1 adapted to preview 2).
+    Componentize {
+        /// The core module (e.g. from clang --target=wasm32-wasi).
+        core: PathBuf,
+        /// Where to write the component.
+        #[arg(long, short, value_name = "FILE")]
+        output: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -2,6 +2,7 @@
 
 mod args;
 mod audit;
+mod author;
 mod demo;
 mod distribute;
 mod import;
@@ -28,6 +29,7 @@ fn main() -> ExitCode {
         Command::Inspect(a) => a.format,
         Command::Demo(a) => a.format,
         Command::Import(a) => a.format,
+        Command::Test(a) => a.format,
         Command::Soak(a) => a.format,
         Command::Policy(args::PolicyCommand::Check(a)) => a.format,
         Command::Audit(args::AuditCommand::Verify(a)) => a.format,
@@ -35,9 +37,12 @@ fn main() -> ExitCode {
         Command::Pull(a) | Command::Verify(a) => a.format,
         Command::Update(a) => a.format,
         Command::List(a) => a.format,
-        Command::Keygen(_) | Command::Sign(_) | Command::VerifyBundle(_) | Command::Rollback(_) => {
-            args::Format::Text
-        }
+        Command::New(_)
+        | Command::Sdk(_)
+        | Command::Keygen(_)
+        | Command::Sign(_)
+        | Command::VerifyBundle(_)
+        | Command::Rollback(_) => args::Format::Text,
     };
     match dispatch(cli) {
         Ok(code) => code,
@@ -57,6 +62,9 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Inspect(args) => inspect::inspect(&sandbox()?, args),
         Command::Demo(args) => runtime.block_on(demo::demo(&sandbox()?, args)),
         Command::Import(args) => import::import(args),
+        Command::New(args) => author::new(args),
+        Command::Test(args) => runtime.block_on(author::test(&sandbox()?, args)),
+        Command::Sdk(command) => author::sdk(command),
         Command::Soak(args) => runtime.block_on(soak::soak(&sandbox()?, args)),
         Command::Policy(args::PolicyCommand::Check(args)) => policy::check(args),
         Command::Audit(args::AuditCommand::Verify(args)) => audit::verify(args),

@@ -1,0 +1,80 @@
+//! `ptplugin new`, `test` and `sdk`: from nothing to a running plugin in three commands.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use parseltongue_plugins::sdk::{self, harness, scaffold};
+use parseltongue_plugins::{Error, Sandbox, import};
+use serde_json::json;
+
+use crate::args::{Format, NewArgs, SdkCommand, TestArgs};
+use crate::report::{self, Failure, PLUGIN_FAILED};
+
+pub fn new(args: NewArgs) -> Result<ExitCode, Failure> {
+    let language: scaffold::Language = args
+        .lang
+        .parse()
+        .map_err(|message: String| Error::InvalidManifest { path: "--lang".into(), message })?;
+    let dir = args.dir.unwrap_or_else(|| PathBuf::from(&args.name));
+    let project = scaffold::create(&dir, &args.name, language)?;
+    let mut out = format!("created {} ({} plugin) in {}\n", project.name, language, dir.display());
+    for file in &project.files {
+        let _ = writeln!(out, "  {file}");
+    }
+    let _ =
+        writeln!(out, "\nnext:\n  cd {}\n  {}\n  ptplugin test .", dir.display(), language.build_command());
+    report::print_text(&out)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn test(sandbox: &Sandbox, args: TestArgs) -> Result<ExitCode, Failure> {
+    let mut graphs = harness::standard_graphs();
+    for path in &args.graph {
+        let imported = import::load(path, None)?;
+        graphs.push(harness::NamedGraph {
+            name: format!(
+                "{} ({} nodes, {} edges)",
+                path.display(),
+                imported.graph.nodes().len(),
+                imported.graph.edges().len()
+            ),
+            graph: Arc::new(imported.graph),
+        });
+    }
+    let result = harness::run(sandbox, &args.project, &graphs).await?;
+    match args.format {
+        Format::Json => report::print_json(&json!({"passed": result.passed(), "report": result}))?,
+        Format::Text => {
+            let mut out = format!("testing {} ({})\n", result.plugin, result.component.display());
+            for c in &result.checks {
+                let _ = writeln!(out, "  [{}] {}: {}", if c.ok { "ok " } else { "BAD" }, c.name, c.detail);
+            }
+            let failed = result.checks.iter().filter(|c| !c.ok).count();
+            let _ = match failed {
+                0 => writeln!(out, "all {} checks passed", result.checks.len()),
+                n => writeln!(out, "{n} of {} checks FAILED", result.checks.len()),
+            };
+            report::print_text(&out)?;
+        }
+    }
+    Ok(if result.passed() { ExitCode::SUCCESS } else { ExitCode::from(PLUGIN_FAILED) })
+}
+
+pub fn sdk(command: SdkCommand) -> Result<ExitCode, Failure> {
+    match command {
+        SdkCommand::Wit { dir } => sdk::write_wit(&dir)?,
+        SdkCommand::CBindings { dir } => sdk::write_c_bindings(&dir)?,
+        SdkCommand::Componentize { core, output } => {
+            let bytes = std::fs::read(&core)
+                .map_err(|e| Error::Io { context: format!("cannot read {}", core.display()), source: e })?;
+            let component = sdk::componentize(&bytes)?;
+            std::fs::write(&output, component).map_err(|e| Error::Io {
+                context: format!("cannot write {}", output.display()),
+                source: e,
+            })?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,145 @@
+//! Plugin authors' path, as an author takes it: `ptplugin new NAME --lang L`, the project's
+//! `./build.sh`, `ptplugin test .` — in Rust, C, JavaScript and Python — and then the same census
+//! result as the bundled Rust `node-census` on the same graphs, from every language.
+//!
+//! The toolchains come from the package registries (`.ci/test-deps` installs them): rustup's
+//! `wasm32-wasip2`, Debian's clang-19 + wasi-libc, npm's componentize-qjs, PyPI's componentize-py.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use parseltongue_plugins::{Graph, GraphNode, PluginOptions, bundled};
+use serde_json::Value;
+
+use crate::support::{output, ptplugin, sandbox};
+
+/// Scaffolds, builds and tests a `lang` project; returns its component.
+fn new_build_test(lang: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let name = format!("census-from-{lang}");
+    let project = dir.path().join(&name);
+    let (code, out, err) = output(ptplugin().args(["new", &name, "--lang", lang, "--dir"]).arg(&project));
+    assert_eq!(code, Some(0), "new: {out}{err}");
+    assert!(out.contains("./build.sh") && out.contains("ptplugin test ."), "{out}");
+
+    let mut build = Command::new(project.join("build.sh"));
+    build.env("PTPLUGIN", env!("CARGO_BIN_EXE_ptplugin"));
+    // Rust projects share one target dir across test runs, so wit-bindgen is compiled once.
+    build.env("CARGO_TARGET_DIR", Path::new(env!("CARGO_TARGET_TMPDIR")).join("plugin-projects"));
+    let (code, out, err) = output(&mut build);
+    assert_eq!(code, Some(0), "{lang} build failed (toolchains: bash .ci/test-deps):\n{out}\n{err}");
+    let component = project.join(format!("{name}.wasm"));
+    assert!(component.is_file(), "{out}");
+
+    let (code, out, err) = output(ptplugin().args(["test", "--format", "json"]).arg(&project));
+    let report: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}{err}"));
+    assert_eq!(code, Some(0), "{report:#}");
+    assert_eq!(report["passed"], true);
+    let names: Vec<&str> =
+        report["report"]["checks"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    for expected in [
+        "fits the contract",
+        "no state kept between calls",
+        "tried nothing the sandbox refused",
+        "contained by its limits",
+    ] {
+        assert!(names.contains(&expected), "{names:?}");
+    }
+    (dir, component)
+}
+
+fn typed(types: &[&str]) -> Graph {
+    let nodes = types
+        .iter()
+        .enumerate()
+        .map(|(i, t)| GraphNode { id: format!("n{i}"), node_type: t.to_string(), metadata: vec![] })
+        .collect();
+    Graph::new(nodes, vec![]).unwrap()
+}
+
+/// Graphs whose census must come out the same from every language: the samples, a share that
+/// is an exact tie for rounding (1/16 = 6.25%), one type only, a tie in counts, and none.
+fn census_graphs() -> Vec<Graph> {
+    let mut tie = vec!["b"; 15];
+    tie.push("a");
+    vec![
+        Graph::from_json(bundled::SAMPLE_GRAPH).unwrap(),
+        bundled::parseltongue_sample().graph,
+        typed(&tie),
+        typed(&["fn", "fn"]),
+        typed(&["z", "y", "z", "y", "x"]),
+        Graph::default(),
+    ]
+}
+
+async fn same_census_as_node_census(component: &Path) {
+    let reference = crate::support::plugin("node-census");
+    let bytes = std::fs::read(component).unwrap();
+    let plugin = sandbox().load("under-test", &bytes, PluginOptions::new()).unwrap();
+    for graph in census_graphs() {
+        let want = reference.analyze(&graph).await.unwrap().result;
+        let got = plugin.analyze(&graph).await.unwrap().result;
+        assert_eq!(
+            (&got.findings, &got.recommendations, got.confidence),
+            (&want.findings, &want.recommendations, want.confidence),
+            "{} nodes",
+            graph.nodes().len()
+        );
+    }
+    let tie = plugin.analyze(&census_graphs()[2]).await.unwrap().result;
+    assert_eq!(tie.findings, ["b: 15 of 16 nodes (93.8%)", "a: 1 of 16 nodes (6.3%)"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rust_new_build_test_and_census() {
+    let (_dir, component) = new_build_test("rust");
+    same_census_as_node_census(&component).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn c_new_build_test_and_census() {
+    let (_dir, component) = new_build_test("c");
+    same_census_as_node_census(&component).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn js_new_build_test_and_census() {
+    let (_dir, component) = new_build_test("js");
+    same_census_as_node_census(&component).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn python_new_build_test_and_census() {
+    let (_dir, component) = new_build_test("python");
+    same_census_as_node_census(&component).await;
+}
+
+#[test]
+fn ptplugin_test_fails_a_plugin_that_reaches_out_or_crashes() {
+    for (fixture, failing_check) in [
+        ("escape-tcp-connect", "tried nothing the sandbox refused"),
+        ("fault-panic", "analyses small sample"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let wasm = Path::new(bundled::GUEST_DIR).join(format!("{}.wasm", fixture.replace('-', "_")));
+        std::fs::copy(&wasm, dir.path().join("p.wasm")).unwrap();
+        std::fs::write(dir.path().join("plugin.toml"), "name = \"p\"\nversion = \"1.0.0\"\n").unwrap();
+        let (code, out, err) = output(ptplugin().arg("test").arg(dir.path()));
+        assert_eq!(code, Some(1), "{fixture}: {out}{err}");
+        let line = out.lines().find(|l| l.contains(failing_check)).unwrap_or_else(|| panic!("{out}"));
+        assert!(line.contains("[BAD]"), "{fixture}: {out}");
+    }
+    let (code, _, err) = output(ptplugin().args(["test", "/nonexistent-project"]));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("no plugin project at /nonexistent-project"), "{err}");
+}
+
+#[test]
+fn sdk_writes_the_contract_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, err) = output(ptplugin().args(["sdk", "wit"]).arg(dir.path()));
+    assert_eq!(code, Some(0), "{err}");
+    let written = std::fs::read_to_string(dir.path().join("plugin.wit")).unwrap();
+    let ours = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("wit/plugin.wit")).unwrap();
+    assert_eq!(written, ours);
+}
