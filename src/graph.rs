@@ -11,7 +11,7 @@
 //! as their JSON text); `edges` is optional. Node ids must be unique and non-empty, and every
 //! edge must join two node ids. Unknown fields are refused so that typos do not pass silently.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
@@ -47,7 +47,8 @@ impl Graph {
     ///
     /// [`Error::InvalidGraph`] naming the first offending node or edge.
     pub fn new(nodes: Vec<GraphNode>, edges: Vec<GraphEdge>) -> Result<Graph> {
-        let mut seen: HashMap<&str, usize> = HashMap::with_capacity(nodes.len());
+        let mut seen: rustc_hash::FxHashMap<&str, usize> =
+            rustc_hash::FxHashMap::with_capacity_and_hasher(nodes.len(), Default::default());
         for (i, node) in nodes.iter().enumerate() {
             if node.id.is_empty() {
                 return Err(semantic(format!("nodes[{i}].id is empty")));

@@ -1,6 +1,7 @@
 //! The JSON shapes of Parseltongue exports, as serde reads them. Lenient where real exports vary
 //! (optional fields, extra fields kept), strict where the importer depends on a field.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
@@ -21,16 +22,17 @@ pub(crate) struct Shape {
 
 /// `pt02-level01` (and later levels): entities, optionally with edges in the same file.
 #[derive(Deserialize)]
-pub(crate) struct EntitiesExport {
+pub(crate) struct EntitiesExport<'a> {
     pub entities: Vec<Entity>,
-    #[serde(default)]
-    pub edges: Vec<Edge>,
+    #[serde(default, borrow)]
+    pub edges: Vec<Edge<'a>>,
 }
 
 /// `pt02-level00`: edges only.
 #[derive(Deserialize)]
-pub(crate) struct EdgesExport {
-    pub edges: Vec<Edge>,
+pub(crate) struct EdgesExport<'a> {
+    #[serde(borrow)]
+    pub edges: Vec<Edge<'a>>,
 }
 
 /// One entity of an export. Fields the importer does not know are kept in `extra`.
@@ -49,12 +51,16 @@ pub(crate) struct Entity {
     pub extra: BTreeMap<String, Value>,
 }
 
-/// One edge of an export.
+/// One edge of an export, borrowed from the text where no escapes force a copy (tens of
+/// thousands of edges: three allocations each would dominate the import).
 #[derive(Deserialize)]
-pub(crate) struct Edge {
-    pub from_key: String,
-    pub to_key: String,
-    pub edge_type: String,
+pub(crate) struct Edge<'a> {
+    #[serde(borrow)]
+    pub from_key: Cow<'a, str>,
+    #[serde(borrow)]
+    pub to_key: Cow<'a, str>,
+    #[serde(borrow)]
+    pub edge_type: Cow<'a, str>,
 }
 
 /// The v0.1.0 ISG snapshot: nodes keyed by a 64-bit signature hash.

@@ -19,13 +19,14 @@ pub mod key;
 pub mod resolve;
 mod stats;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::Path;
 use std::time::Instant;
 
+use rustc_hash::{FxHashMap, FxHashSet};
+use serde::Deserialize;
 use serde::Serialize;
-use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::bindings::{GraphEdge, GraphNode};
@@ -187,7 +188,7 @@ fn unknown_shape(keys: Option<&[&str]>) -> String {
     )
 }
 
-fn parse<T: DeserializeOwned>(text: &str) -> Result<T> {
+fn parse<'a, T: Deserialize<'a>>(text: &'a str) -> Result<T> {
     let mut de = serde_json::Deserializer::from_str(text);
     serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
@@ -235,13 +236,17 @@ struct Draft {
     meta: BTreeMap<String, String>,
 }
 
-/// Nodes by id, edges deduplicated, statistics as they accrue.
+/// Nodes by id, edges deduplicated, statistics as they accrue. FxHash: keys come from the
+/// user's own export and the maps live for one import, so hash flooding buys an attacker nothing
+/// they could not get by sending a bigger file.
 #[derive(Default)]
 struct Builder {
     nodes: Vec<Draft>,
-    by_id: HashMap<String, usize>,
+    by_id: FxHashMap<String, usize>,
     edges: Vec<GraphEdge>,
-    seen_edges: HashSet<(usize, usize, String)>,
+    /// Edge types seen, so that deduplication keys are three integers.
+    edge_types: Vec<String>,
+    seen_edges: FxHashSet<(u32, u32, u16)>,
     stats: ImportStats,
 }
 
@@ -268,11 +273,18 @@ impl Builder {
     }
 
     fn edge(&mut self, source: usize, target: usize, edge_type: &str) {
-        if self.seen_edges.insert((source, target, edge_type.to_string())) {
+        let t = match self.edge_types.iter().position(|t| t == edge_type) {
+            Some(t) => t,
+            None => {
+                self.edge_types.push(edge_type.to_string());
+                self.edge_types.len() - 1
+            }
+        };
+        if self.seen_edges.insert((source as u32, target as u32, t as u16)) {
             self.edges.push(GraphEdge {
                 source: self.nodes[source].id.clone(),
                 target: self.nodes[target].id.clone(),
-                edge_type: edge_type.to_string(),
+                edge_type: self.edge_types[t].clone(),
             });
         } else {
             self.stats.duplicate_edges += 1;
@@ -298,7 +310,7 @@ impl Builder {
 }
 
 /// Builds the graph of a v0.7+ export.
-fn parseltongue(entities: Vec<Entity>, edges: Vec<export::Edge>) -> Result<Imported> {
+fn parseltongue(entities: Vec<Entity>, edges: Vec<export::Edge<'_>>) -> Result<Imported> {
     let mut b = Builder::default();
     b.stats.format = Format::Parseltongue;
     b.stats.entities_read = entities.len();
@@ -309,13 +321,18 @@ fn parseltongue(entities: Vec<Entity>, edges: Vec<export::Edge>) -> Result<Impor
             b.stats.duplicate_entities += 1;
         }
     }
-    // Definitions named by full keys first, so that by-name targets can resolve to them.
+    if edges.len() > u32::MAX as usize / 2 {
+        return Err(invalid(format!("{} edges: more than this importer handles", edges.len())));
+    }
+    // Definitions named by full keys first, so that by-name targets can resolve to them. Keys
+    // repeat (a function has an edge per call), so each raw key is canonicalised once.
+    let mut raw: FxHashMap<&str, usize> = FxHashMap::default();
     let mut pending = Vec::with_capacity(edges.len());
     for (i, edge) in edges.iter().enumerate() {
-        let source = endpoint(&mut b, &edge.from_key, i, "from_key")?;
+        let source = endpoint(&mut b, &mut raw, &edge.from_key, i, "from_key")?;
         let target = match IsgKey::parse(&edge.to_key) {
             Some(k) if k.is_name_reference() => None,
-            Some(_) => Some(endpoint(&mut b, &edge.to_key, i, "to_key")?),
+            Some(_) => Some(endpoint(&mut b, &mut raw, &edge.to_key, i, "to_key")?),
             None => return Err(bad_key(i, "to_key", &edge.to_key)),
         };
         pending.push((source, target));
@@ -326,10 +343,11 @@ fn parseltongue(entities: Vec<Entity>, edges: Vec<export::Edge>) -> Result<Impor
             names.add(&d.name, i, &d.node_type, d.site.clone());
         }
     }
+    let mut made: FxHashMap<(&str, &str, &str), usize> = FxHashMap::default();
     for (edge, (source, target)) in edges.iter().zip(pending) {
         let target = match target {
             Some(t) => t,
-            None => by_name(&mut b, &names, edge, source),
+            None => by_name(&mut b, &names, &mut made, edge, source),
         };
         b.edge(source, target, &edge.edge_type);
     }
@@ -341,22 +359,52 @@ fn bad_key(i: usize, field: &str, key: &str) -> Error {
 }
 
 /// The node for a full key on an edge: the entity, or a node made from the key itself.
-fn endpoint(b: &mut Builder, key: &str, i: usize, field: &str) -> Result<usize> {
+fn endpoint<'a>(
+    b: &mut Builder,
+    raw: &mut FxHashMap<&'a str, usize>,
+    key: &'a str,
+    i: usize,
+    field: &str,
+) -> Result<usize> {
+    if let Some(&node) = raw.get(key) {
+        return Ok(node);
+    }
     let parsed = IsgKey::parse(key).ok_or_else(|| bad_key(i, field, key))?;
     let id = canonical(key);
     let origin = if parsed.kind == "file" { "file" } else { "edge-endpoint" };
-    Ok(b.get_or_add(&id, origin, || key_draft(id.to_string(), &parsed)))
+    let node = b.get_or_add(&id, origin, || key_draft(id.to_string(), &parsed));
+    raw.insert(key, node);
+    Ok(node)
 }
 
-/// Resolves a by-name target, making an `import`, `external` or `ambiguous` node if need be.
-fn by_name(b: &mut Builder, names: &NameIndex, edge: &export::Edge, source: usize) -> usize {
+/// Resolves a by-name target, making an `import`, `external` or `ambiguous` node if need be
+/// (`made` remembers those by name and kind: which one a name gets does not depend on the caller).
+fn by_name<'a>(
+    b: &mut Builder,
+    names: &NameIndex,
+    made: &mut FxHashMap<(&'a str, &'a str, &'static str), usize>,
+    edge: &'a export::Edge<'_>,
+    source: usize,
+) -> usize {
     let parsed = IsgKey::parse(&edge.to_key).expect("parsed before");
     let name = parsed.name;
     let caller = &b.nodes[source];
     let found = names.resolve(name, resolve::accepts(&edge.edge_type), source, &caller.name, &caller.site);
-    let (target, resolution) = match found {
-        Found::One(node, how) => (node, how),
-        Found::Many(candidates) => {
+    let kind = match &found {
+        Found::One(..) => "",
+        Found::Many(_) => "ambiguous",
+        Found::None if edge.edge_type == "Uses" => "import",
+        Found::None => "external",
+    };
+    let resolution = match &found {
+        Found::One(_, how) => *how,
+        Found::Many(_) => Resolution::Ambiguous,
+        Found::None => Resolution::External,
+    };
+    let target = match (found, made.get(&(parsed.lang, name, kind))) {
+        (Found::One(node, _), _) => node,
+        (_, Some(&node)) => node,
+        (Found::Many(candidates), None) => {
             let id = format!("{}:ambiguous:{name}", parsed.lang);
             let ids: Vec<&str> = candidates.iter().take(32).map(|&c| b.nodes[c].id.as_str()).collect();
             let meta = BTreeMap::from([
@@ -365,16 +413,23 @@ fn by_name(b: &mut Builder, names: &NameIndex, edge: &export::Edge, source: usiz
                 ("candidate_ids".to_string(), ids.join(" ")),
             ]);
             let node = b.get_or_add(&id, "ambiguous", || name_draft(id.clone(), "ambiguous", name, meta));
-            (node, Resolution::Ambiguous)
+            made.insert((parsed.lang, name, kind), node);
+            node
         }
-        Found::None => {
-            let kind = if edge.edge_type == "Uses" { "import" } else { "external" };
+        (Found::None, None) => {
             let id = format!("{}:{kind}:{name}", parsed.lang);
             let meta = BTreeMap::from([("resolution".to_string(), "external".to_string())]);
-            (b.get_or_add(&id, kind, || name_draft(id.clone(), kind, name, meta)), Resolution::External)
+            let node = b.get_or_add(&id, kind, || name_draft(id.clone(), kind, name, meta));
+            made.insert((parsed.lang, name, kind), node);
+            node
         }
     };
-    *b.stats.resolution.entry(edge.edge_type.clone()).or_default().entry(resolution).or_default() += 1;
+    match b.stats.resolution.get_mut(edge.edge_type.as_ref()) {
+        Some(outcomes) => *outcomes.entry(resolution).or_default() += 1,
+        None => {
+            b.stats.resolution.insert(edge.edge_type.to_string(), BTreeMap::from([(resolution, 1)]));
+        }
+    }
     target
 }
 

@@ -6,7 +6,7 @@
 //! share the name, the one in the caller's file, then the one in the caller's crate. Anything else
 //! is ambiguous (several equally likely) or external (no definition: std or a dependency).
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use serde::Serialize;
 
@@ -50,7 +50,7 @@ pub(crate) struct Site {
 /// Definitions by name, with their node index, node type and site.
 #[derive(Default)]
 pub(crate) struct NameIndex {
-    by_name: HashMap<String, Vec<(usize, String, Site)>>,
+    by_name: FxHashMap<String, Vec<(usize, String, Site)>>,
 }
 
 /// What a lookup found.
