@@ -77,22 +77,7 @@ impl Graph {
     /// [`Error::InvalidGraph`] with the line and column of a syntax or type error, or the JSON
     /// path of a semantic one (duplicate id, dangling edge).
     pub fn from_json(text: &str) -> Result<Graph> {
-        let mut de = serde_json::Deserializer::from_str(text);
-        let raw: RawGraph = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            let message = if path.is_empty() || path == "." {
-                strip_position(&inner)
-            } else {
-                format!("{path}: {}", strip_position(&inner))
-            };
-            Error::InvalidGraph { message, line: Some(inner.line()), column: Some(inner.column()) }
-        })?;
-        de.end().map_err(|e| Error::InvalidGraph {
-            message: strip_position(&e),
-            line: Some(e.line()),
-            column: Some(e.column()),
-        })?;
+        let raw: RawGraph = parse_json(text)?;
         let nodes = raw
             .nodes
             .into_iter()
@@ -184,6 +169,29 @@ impl Graph {
     pub(crate) fn shared_edges(&self) -> Arc<[GraphEdge]> {
         Arc::clone(&self.edges)
     }
+}
+
+/// Deserialises a whole JSON document as `T`, mapping errors to [`Error::InvalidGraph`] with the
+/// line and column, and the JSON path (`edges[3].target`) when there is one. Trailing data is an
+/// error. Shared by every graph reader (ours and the Parseltongue importer).
+pub(crate) fn parse_json<'a, T: Deserialize<'a>>(text: &'a str) -> Result<T> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let message = if path.is_empty() || path == "." {
+            strip_position(&inner)
+        } else {
+            format!("{path}: {}", strip_position(&inner))
+        };
+        Error::InvalidGraph { message, line: Some(inner.line()), column: Some(inner.column()) }
+    })?;
+    de.end().map_err(|e| Error::InvalidGraph {
+        message: strip_position(&e),
+        line: Some(e.line()),
+        column: Some(e.column()),
+    })?;
+    Ok(value)
 }
 
 fn semantic(message: String) -> Error {

@@ -25,13 +25,12 @@ use std::path::Path;
 use std::time::Instant;
 
 use rustc_hash::{FxHashMap, FxHashSet};
-use serde::Deserialize;
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::bindings::{GraphEdge, GraphNode};
 use crate::error::{Error, Result};
-use crate::graph::Graph;
+use crate::graph::{Graph, parse_json as parse};
 use export::{EdgesExport, EntitiesExport, Entity, LegacySnapshot, Shape};
 use key::{IsgKey, canonical};
 use resolve::{Found, NameIndex, Resolution, Site};
@@ -186,24 +185,6 @@ fn unknown_shape(keys: Option<&[&str]>) -> String {
          entities export ({{\"export_metadata\", \"entities\"}}), a Parseltongue edges export \
          ({{\"export_metadata\", \"edges\"}}) or a v0.1.0 ISG snapshot ({{\"nodes\", \"edges\", \"metadata\"}})"
     )
-}
-
-fn parse<'a, T: Deserialize<'a>>(text: &'a str) -> Result<T> {
-    let mut de = serde_json::Deserializer::from_str(text);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        let text = inner.to_string();
-        let message = match text.rfind(" at line ") {
-            Some(i) if inner.line() > 0 => text[..i].to_string(),
-            _ => text,
-        };
-        Error::InvalidGraph {
-            message: format!("{path}: {message}"),
-            line: Some(inner.line()),
-            column: Some(inner.column()),
-        }
-    })
 }
 
 fn invalid(message: String) -> Error {
