@@ -112,22 +112,6 @@ pub async fn run(sandbox: &Sandbox, path: &Path, graphs: &[NamedGraph]) -> Resul
         |name: &str, ok: bool, detail: String| checks.push(Check { name: name.into(), ok, detail });
 
     let inspection = sandbox.inspect(&bytes)?;
-    check(
-        "fits the contract",
-        inspection.satisfies_contract,
-        match &inspection.problem {
-            Some(problem) => problem.clone(),
-            None => format!(
-                "{} ({} KiB, {} WASI interfaces imported)",
-                inspection.world.as_deref().unwrap_or("?"),
-                bytes.len() / 1024,
-                inspection.surface.wasi_imports.len()
-            ),
-        },
-    );
-    if !inspection.satisfies_contract {
-        return Ok(Report { plugin: manifest.name, component, checks });
-    }
     let denied: Vec<String> = inspection
         .surface
         .wasi_imports
@@ -137,14 +121,23 @@ pub async fn run(sandbox: &Sandbox, path: &Path, graphs: &[NamedGraph]) -> Resul
         .collect();
     let asked = manifest.capabilities.requested();
     check(
-        "runs with nothing granted",
-        true,
-        format!(
-            "denied by default: {}; capabilities requested in plugin.toml: {}",
-            if denied.is_empty() { "nothing it imports".into() } else { denied.join(", ") },
-            if asked.is_empty() { "none".into() } else { asked.join(", ") }
-        ),
+        "fits the contract",
+        inspection.satisfies_contract,
+        match &inspection.problem {
+            Some(problem) => problem.clone(),
+            None => format!(
+                "{} ({} KiB, {} WASI interfaces imported; denied by default: {}; requested in plugin.toml: {})",
+                inspection.world.as_deref().unwrap_or("?"),
+                bytes.len() / 1024,
+                inspection.surface.wasi_imports.len(),
+                if denied.is_empty() { "nothing it imports".into() } else { denied.join(", ") },
+                if asked.is_empty() { "nothing".into() } else { asked.join(", ") }
+            ),
+        },
     );
+    if !inspection.satisfies_contract {
+        return Ok(Report { plugin: manifest.name, component, checks });
+    }
 
     let denials: Arc<Mutex<Vec<String>>> = Arc::default();
     let seen = Arc::clone(&denials);

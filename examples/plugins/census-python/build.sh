@@ -3,5 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 "${PTPLUGIN:-ptplugin}" sdk wit wit
-"${COMPONENTIZE_PY:-componentize-py}" -d wit -w analyzer componentize app -o census-python.wasm
+py="${COMPONENTIZE_PY:-componentize-py}"
+command -v "$py" >/dev/null || { echo "$py not found: pip install componentize-py" >&2; exit 1; }
+"$py" -d wit -w analyzer componentize app -o census-python.wasm
 echo "built $(pwd)/census-python.wasm"
