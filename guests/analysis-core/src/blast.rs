@@ -80,7 +80,7 @@ pub fn report(graph: &CodeGraph<'_>, top: usize) -> Report {
                 if r.direct_tests > 0 { format!(" ({} in tests)", r.direct_tests) } else { String::new() };
             format!(
                 "{} [{}]: {} direct dependents{tests}, {} transitive",
-                n.label(),
+                graph.label(r.node),
                 n.node_type,
                 r.direct,
                 r.transitive
@@ -92,7 +92,7 @@ pub fn report(graph: &CodeGraph<'_>, top: usize) -> Report {
         .map(|r| {
             vec![format!(
                 "a change to {} reaches {} other entities: keep its signature stable, cover it with tests, and review its callers before changing behaviour",
-                graph.nodes[r.node].label(),
+                graph.label(r.node),
                 r.transitive
             )]
         })

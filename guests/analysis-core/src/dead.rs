@@ -3,7 +3,7 @@
 //! the likely false positives are set apart: entry points (`main`), test code, methods of trait
 //! implementations (called through the trait), and names some ambiguous call may mean.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use crate::model::CodeGraph;
 use crate::report::Report;
@@ -60,23 +60,11 @@ pub fn candidates(graph: &CodeGraph<'_>) -> Vec<(usize, Verdict)> {
 
 /// Methods inside `impl` blocks that implement a trait (the block has an `Implements` edge).
 fn trait_impl_methods(graph: &CodeGraph<'_>) -> HashSet<usize> {
-    let mut blocks: HashMap<&str, Vec<(u32, u32)>> = HashMap::new();
-    for (v, n) in graph.nodes.iter().enumerate() {
-        if n.node_type == "impl"
-            && graph.successors(v).iter().any(|(_, t)| *t == "Implements")
-            && let (Some(file), Some(lines)) = (n.get("file"), n.lines())
-        {
-            blocks.entry(file).or_default().push(lines);
-        }
-    }
     (0..graph.len())
         .filter(|&v| {
-            let n = &graph.nodes[v];
-            n.node_type == "method"
-                && match (n.get("file").and_then(|f| blocks.get(f)), n.lines()) {
-                    (Some(ranges), Some((s, e))) => ranges.iter().any(|(bs, be)| *bs <= s && e <= *be),
-                    _ => false,
-                }
+            graph
+                .owner(v)
+                .is_some_and(|block| graph.successors(block).iter().any(|(_, t)| *t == "Implements"))
         })
         .collect()
 }
@@ -105,7 +93,7 @@ pub fn report(graph: &CodeGraph<'_>, max: usize) -> Report {
                     "nothing uses it (or it is a #[test]: its file's entities are not exported)".to_string()
                 }
             };
-            format!("{} [{}]: {why}", n.label(), n.node_type)
+            format!("{} [{}]: {why}", graph.label(v), n.node_type)
         })
         .collect();
     if found.len() > max {

@@ -1,8 +1,8 @@
 //! God objects: types that gather too many methods, and functions that reach out to too many
-//! others. Methods belong to the type of the `impl` block whose line range holds them (the
-//! graph has no "contains" edges; Parseltongue's keys carry file and lines, which suffice).
+//! others. Methods belong to the type of the `impl` block whose line range holds them
+//! ([`CodeGraph::owner`]).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::model::CodeGraph;
 use crate::report::Report;
@@ -39,44 +39,24 @@ pub struct TypeSize {
 
 /// Methods per type, largest first.
 pub fn type_sizes(graph: &CodeGraph<'_>) -> Vec<TypeSize> {
-    // impl blocks per file, with their line ranges.
-    let mut impls_by_file: HashMap<&str, Vec<(u32, u32, usize)>> = HashMap::new();
-    for (v, n) in graph.nodes.iter().enumerate() {
-        if n.node_type == "impl"
-            && let (Some(file), Some((start, end))) = (n.get("file"), n.lines())
-        {
-            impls_by_file.entry(file).or_default().push((start, end, v));
-        }
-    }
     let mut sizes: BTreeMap<&str, TypeSize> = BTreeMap::new();
-    for blocks in impls_by_file.values() {
-        for &(_, _, v) in blocks {
-            let n = &graph.nodes[v];
-            let size = sizes.entry(n.name()).or_insert_with(|| TypeSize {
-                name: n.name().to_string(),
-                methods: 0,
-                impls: 0,
-                traits: 0,
-                files: BTreeSet::new(),
-            });
-            size.impls += 1;
-            size.traits += graph.successors(v).iter().filter(|(_, t)| *t == "Implements").count();
-            size.files.insert(n.get("file").unwrap_or_default().trim_start_matches("./").to_string());
-        }
-    }
-    for n in &graph.nodes {
-        if n.node_type != "method" {
+    for (v, n) in graph.nodes.iter().enumerate() {
+        if n.node_type != "impl" || n.get("file").is_none() || n.lines().is_none() {
             continue;
         }
-        let (Some(file), Some((start, end))) = (n.get("file"), n.lines()) else { continue };
-        // The innermost impl block holding the method.
-        let holder = impls_by_file
-            .get(file)
-            .and_then(|blocks| {
-                blocks.iter().filter(|(s, e, _)| *s <= start && end <= *e).min_by_key(|(s, e, _)| e - s)
-            })
-            .map(|&(_, _, v)| graph.nodes[v].name());
-        if let Some(size) = holder.and_then(|name| sizes.get_mut(name)) {
+        let size = sizes.entry(n.name()).or_insert_with(|| TypeSize {
+            name: n.name().to_string(),
+            methods: 0,
+            impls: 0,
+            traits: 0,
+            files: BTreeSet::new(),
+        });
+        size.impls += 1;
+        size.traits += graph.successors(v).iter().filter(|(_, t)| *t == "Implements").count();
+        size.files.insert(n.get("file").unwrap_or_default().trim_start_matches("./").to_string());
+    }
+    for v in 0..graph.len() {
+        if let Some(size) = graph.owner(v).and_then(|block| sizes.get_mut(graph.nodes[block].name())) {
             size.methods += 1;
         }
     }
@@ -126,7 +106,7 @@ pub fn report(graph: &CodeGraph<'_>, limits: Thresholds) -> Report {
         let test = if node.is_test() { ", test code" } else { "" };
         findings.push(format!(
             "function {}: calls {n} distinct functions ({external} outside the graph{test}) (threshold {})",
-            node.label(),
+            graph.label(v),
             limits.max_fan_out
         ));
     }
@@ -137,10 +117,8 @@ pub fn report(graph: &CodeGraph<'_>, limits: Thresholds) -> Report {
         ));
     }
     if let Some(&(v, n, _)) = busy.iter().find(|(v, ..)| !graph.nodes[*v].is_test()) {
-        recommendations.push(format!(
-            "break {} (calls {n} functions) into steps with one job each",
-            graph.nodes[v].label()
-        ));
+        recommendations
+            .push(format!("break {} (calls {n} functions) into steps with one job each", graph.label(v)));
     }
     let summary = format!("{} oversized types, {} functions with high fan-out", big_types.len(), busy.len());
     Report { findings, recommendations, summary }

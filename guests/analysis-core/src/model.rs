@@ -70,6 +70,9 @@ pub struct CodeGraph<'a> {
     index: HashMap<&'a str, usize, FxBuildHasher>,
     out: Vec<Vec<(usize, &'a str)>>,
     inn: Vec<Vec<(usize, &'a str)>>,
+    /// For each method, the `impl` block whose line range holds it (innermost), if any: the
+    /// graph has no "contains" edges, but Parseltongue's keys carry file and lines.
+    owner: Vec<Option<usize>>,
     /// Edges whose source or target is not a node (the host never sends those; counted anyway).
     pub dangling: usize,
 }
@@ -85,11 +88,13 @@ impl<'a> CodeGraph<'a> {
         for (i, n) in nodes.iter().enumerate() {
             index.entry(n.id).or_insert(i);
         }
+        let owner = owners(&nodes);
         let mut graph = CodeGraph {
             out: vec![Vec::new(); nodes.len()],
             inn: vec![Vec::new(); nodes.len()],
             nodes,
             index,
+            owner,
             dangling: 0,
         };
         for (source, target, edge_type) in edges {
@@ -119,6 +124,19 @@ impl<'a> CodeGraph<'a> {
         &self.inn[v]
     }
 
+    /// The `impl` block a method is in.
+    pub fn owner(&self, v: usize) -> Option<usize> {
+        self.owner[v]
+    }
+
+    /// [`Node::label`], with a method's type in front: `Store::open (src/store.rs:12)`.
+    pub fn label(&self, v: usize) -> String {
+        match self.owner[v] {
+            Some(block) => format!("{}::{}", self.nodes[block].name(), self.nodes[v].label()),
+            None => self.nodes[v].label(),
+        }
+    }
+
     /// Number of nodes.
     pub fn len(&self) -> usize {
         self.nodes.len()
@@ -128,6 +146,33 @@ impl<'a> CodeGraph<'a> {
     pub fn is_empty(&self) -> bool {
         self.nodes.is_empty()
     }
+}
+
+/// The innermost `impl` block (same file, line range holding it) of every method.
+fn owners(nodes: &[Node<'_>]) -> Vec<Option<usize>> {
+    let mut blocks: HashMap<&str, Vec<(u32, u32, usize)>> = HashMap::new();
+    for (v, n) in nodes.iter().enumerate() {
+        if n.node_type == "impl"
+            && let (Some(file), Some((start, end))) = (n.get("file"), n.lines())
+        {
+            blocks.entry(file).or_default().push((start, end, v));
+        }
+    }
+    nodes
+        .iter()
+        .map(|n| {
+            if n.node_type != "method" {
+                return None;
+            }
+            let (start, end) = n.lines()?;
+            blocks
+                .get(n.get("file")?)?
+                .iter()
+                .filter(|(s, e, _)| *s <= start && end <= *e)
+                .min_by_key(|(s, e, _)| e - s)
+                .map(|&(_, _, v)| v)
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -193,5 +238,18 @@ mod tests {
         assert_eq!(g.dangling, 1);
         assert_eq!(g.nodes[0].label(), "a (src/a.rs:3)");
         assert!(g.nodes[0].is_definition() && !g.nodes[1].is_definition());
+    }
+
+    #[test]
+    fn methods_are_owned_by_the_innermost_impl_block_holding_them() {
+        let o = Owned::new()
+            .node("outer", "impl", &["name=Outer", "file=a.rs", "line_start=1", "line_end=100"])
+            .node("inner", "impl", &["name=Inner", "file=a.rs", "line_start=10", "line_end=20"])
+            .node("m", "method", &["name=go", "file=a.rs", "line_start=12", "line_end=14"])
+            .node("n", "method", &["name=run", "file=a.rs", "line_start=30", "line_end=40"])
+            .node("elsewhere", "method", &["name=x", "file=b.rs", "line_start=12", "line_end=14"]);
+        let g = o.graph();
+        assert_eq!((g.owner(2), g.owner(3), g.owner(4)), (Some(1), Some(0), None));
+        assert_eq!(g.label(2), "Inner::go (a.rs:12)");
     }
 }

@@ -43,17 +43,29 @@ pub fn cycles<'a>(
     edges: impl IntoIterator<Item = (&'a str, &'a str)>,
     max_cycles: usize,
 ) -> Report {
+    cycles_labelled(ids, edges, max_cycles, &|id| id.to_string())
+}
+
+/// [`cycles`], naming each node by `label(id)` in findings (e.g. `Store::open (src/store.rs:12)`
+/// instead of an ISG key).
+pub fn cycles_labelled<'a>(
+    ids: impl IntoIterator<Item = &'a str>,
+    edges: impl IntoIterator<Item = (&'a str, &'a str)>,
+    max_cycles: usize,
+    label: &dyn Fn(&str) -> String,
+) -> Report {
     let (graph, used) = digraph(ids, edges);
     let cycles = graph.cycles();
     let mut findings = Vec::new();
     for cycle in cycles.iter().take(max_cycles) {
-        let mut names: Vec<&str> = cycle.iter().take(NAMED_MEMBERS).map(|&v| graph.name(v)).collect();
+        let mut names: Vec<String> =
+            cycle.iter().take(NAMED_MEMBERS).map(|&v| label(graph.name(v))).collect();
         let more = cycle.len().saturating_sub(NAMED_MEMBERS);
         let rest = if more > 0 { format!(" and {more} more") } else { String::new() };
         if cycle.len() == 1 {
             findings.push(format!("self-dependency: {}", names[0]));
         } else {
-            names.push(names[0]);
+            names.push(names[0].clone());
             findings.push(format!("dependency cycle of {} nodes: {}{rest}", cycle.len(), names.join(" -> ")));
         }
     }
@@ -68,7 +80,7 @@ pub fn cycles<'a>(
         Some(largest) => vec![format!(
             "break the largest cycle ({} nodes, including {}) by extracting the shared part into its own module or inverting one dependency behind a trait",
             largest.len(),
-            graph.name(largest[0])
+            label(graph.name(largest[0]))
         )],
     };
     let summary = format!("{} nodes, {used} edges considered, {} cycles", graph.len(), cycles.len());

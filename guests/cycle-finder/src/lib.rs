@@ -21,27 +21,37 @@ impl Guest for CycleFinder {
         let max_cycles =
             host::config("max-cycles").and_then(|s| s.parse().ok()).unwrap_or(DEFAULT_MAX_CYCLES);
         let edges = host::edges();
-        let run = || {
-            report::cycles(
-                nodes.iter().map(|n| n.id.as_str()),
-                edges
-                    .iter()
-                    .filter(|e| edge_types.as_ref().is_none_or(|ts| ts.contains(&e.edge_type)))
-                    .map(|e| (e.source.as_str(), e.target.as_str())),
-                max_cycles,
-            )
+        let edges_used = || {
+            edges
+                .iter()
+                .filter(|e| edge_types.as_ref().is_none_or(|ts| ts.contains(&e.edge_type)))
+                .map(|e| (e.source.as_str(), e.target.as_str()))
         };
-        guest_sdk::repeat_for_benchmarks(&run);
-        let mut r = run();
-        host::log(Level::Info, &format!("{} (of {} edges)", r.summary, edges.len()));
-        // Module-level cycles, when the nodes say which module they are in (imported graphs do).
+        // Imported graphs say where each node is: findings then name `Type::method (file:line)`
+        // instead of ISG keys, and cycles between modules are looked for too.
         if nodes.iter().any(|n| n.metadata.iter().any(|(k, _)| k == "module")) {
             let graph = guest_sdk::code_graph(&nodes, &edges);
+            let label = |id: &str| graph.find(id).map(|v| graph.label(v)).unwrap_or_else(|| id.to_string());
+            let mut r = report::cycles_labelled(
+                nodes.iter().map(|n| n.id.as_str()),
+                edges_used(),
+                max_cycles,
+                &label,
+            );
             let modules = report::module_cycles(&graph, max_cycles);
-            host::log(Level::Info, &modules.summary);
+            host::log(Level::Info, &format!("{}; {}", r.summary, modules.summary));
             r.findings.extend(modules.findings);
             r.recommendations.extend(modules.recommendations);
+            return AnalysisResult {
+                findings: r.findings,
+                confidence: 1.0,
+                recommendations: r.recommendations,
+            };
         }
+        let run = || report::cycles(nodes.iter().map(|n| n.id.as_str()), edges_used(), max_cycles);
+        guest_sdk::repeat_for_benchmarks(&run);
+        let r = run();
+        host::log(Level::Info, &format!("{} (of {} edges)", r.summary, edges.len()));
         AnalysisResult { findings: r.findings, confidence: 1.0, recommendations: r.recommendations }
     }
 }
