@@ -101,7 +101,7 @@ impl SandboxBuilder {
     ///
     /// # Errors
     ///
-    /// [`Error::Io`] if an explicitly chosen cache directory cannot be used, or the epoch
+    /// [`Error::Io`](crate::Error::Io) if an explicitly chosen cache directory cannot be used, or the epoch
     /// thread cannot start.
     pub fn build(self) -> Result<Sandbox> {
         let cache = match self.cache {
@@ -168,9 +168,9 @@ impl Sandbox {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidLimits`] for limits that cannot work; [`Error::InvalidComponent`] for
+    /// [`Error::InvalidLimits`](crate::Error::InvalidLimits) for limits that cannot work; [`Error::InvalidComponent`](crate::Error::InvalidComponent) for
     /// bytes that are not a valid component (a core module, a text file, a corrupt binary);
-    /// [`Error::Incompatible`] for a component of another world or contract version.
+    /// [`Error::Incompatible`](crate::Error::Incompatible) for a component of another world or contract version.
     pub fn load(&self, name: &str, bytes: &[u8], options: PluginOptions) -> Result<Plugin> {
         options.limits.validate()?;
         let slot = self.engine_for(&options.limits)?;
@@ -181,7 +181,7 @@ impl Sandbox {
     ///
     /// # Errors
     ///
-    /// [`Error::Io`] if the file cannot be read, otherwise as [`Sandbox::load`].
+    /// [`Error::Io`](crate::Error::Io) if the file cannot be read, otherwise as [`Sandbox::load`].
     pub fn load_file(&self, path: impl AsRef<Path>, options: PluginOptions) -> Result<Plugin> {
         let path = path.as_ref();
         let bytes = plugin::read_component(path)?;
@@ -194,7 +194,7 @@ impl Sandbox {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidComponent`] if the bytes are not a component at all.
+    /// [`Error::InvalidComponent`](crate::Error::InvalidComponent) if the bytes are not a component at all.
     pub fn inspect(&self, bytes: &[u8]) -> Result<Inspection> {
         let slot = self.engine_for(&Limits::default())?;
         let sha = cache::sha256(bytes);

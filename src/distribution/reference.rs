@@ -24,7 +24,7 @@ pub enum Selector {
 /// A parsed plugin reference.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PluginRef {
-    /// Registry host[:port].
+    /// Registry host\[:port\].
     pub registry: String,
     /// Repository path.
     pub repository: String,
