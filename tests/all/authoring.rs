@@ -125,9 +125,11 @@ fn ptplugin_test_fails_a_plugin_that_reaches_out_or_crashes() {
         std::fs::copy(&wasm, dir.path().join("p.wasm")).unwrap();
         std::fs::write(dir.path().join("plugin.toml"), "name = \"p\"\nversion = \"1.0.0\"\n").unwrap();
         let (code, out, err) = output(ptplugin().arg("test").arg(dir.path()));
-        assert_eq!(code, Some(1), "{fixture}: {out}{err}");
+        assert_eq!(code, Some(1), "{failing_check}: {out}{err}");
         let line = out.lines().find(|l| l.contains(failing_check)).unwrap_or_else(|| panic!("{out}"));
-        assert!(line.contains("[BAD]"), "{fixture}: {out}");
+        assert!(line.contains("[BAD]"), "{out}");
+        let bad = out.lines().filter(|l| l.contains("[BAD]")).count();
+        assert!(out.contains(&format!("{bad} of ")), "{out}");
     }
     let (code, _, err) = output(ptplugin().args(["test", "/nonexistent-project"]));
     assert_eq!(code, Some(2), "{err}");
