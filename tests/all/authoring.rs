@@ -114,15 +114,51 @@ async fn python_new_build_test_and_census() {
     same_census_as_node_census(&component).await;
 }
 
+/// A hand-written component that remembers it was called: confidence 1.0 on an instance's first
+/// call, 0.5 after.
+fn stateful_component() -> Vec<u8> {
+    wat::parse_str(
+        r#"(component
+  (type $node (record (field "id" string) (field "node-type" string) (field "metadata" (list (tuple string string)))))
+  (type $result (record (field "findings" (list string)) (field "confidence" f32) (field "recommendations" (list string))))
+  (core module $m
+    (memory (export "memory") 1)
+    (global $heap (mut i32) (i32.const 8192))
+    (global $calls (mut i32) (i32.const 0))
+    (func (export "realloc") (param i32 i32 i32 i32) (result i32)
+      (local $at i32)
+      (local.set $at (global.get $heap))
+      (global.set $heap (i32.and (i32.add (i32.add (global.get $heap) (local.get 3)) (i32.const 7)) (i32.const -8)))
+      (local.get $at))
+    ;; The result record at 64: findings (0, 0), confidence, recommendations (0, 0).
+    (func (export "analyze") (param i32 i32) (result i32)
+      (f32.store (i32.const 72) (select (f32.const 1.0) (f32.const 0.5) (i32.eqz (global.get $calls))))
+      (global.set $calls (i32.add (global.get $calls) (i32.const 1)))
+      (i32.const 64)))
+  (core instance $i (instantiate $m))
+  (func $analyze (param "nodes" (list $node)) (result $result)
+    (canon lift (core func $i "analyze") (memory $i "memory") (realloc (func $i "realloc"))))
+  (instance $iface
+    (export "graph-node" (type $node))
+    (export "analysis-result" (type $result))
+    (export "analyze-graph" (func $analyze)))
+  (export "parseltongue:plugin/parseltongue-plugin@0.1.0" (instance $iface)))"#,
+    )
+    .expect("valid component text")
+}
+
 #[test]
-fn ptplugin_test_fails_a_plugin_that_reaches_out_or_crashes() {
-    for (fixture, failing_check) in [
-        ("escape-tcp-connect", "tried nothing the sandbox refused"),
-        ("fault-panic", "analyses small sample"),
+fn ptplugin_test_fails_a_plugin_that_reaches_out_crashes_or_keeps_state() {
+    let fixture = |name: &str| {
+        std::fs::read(Path::new(bundled::GUEST_DIR).join(format!("{}.wasm", name.replace('-', "_")))).unwrap()
+    };
+    for (wasm, failing_check) in [
+        (fixture("escape-tcp-connect"), "tried nothing the sandbox refused"),
+        (fixture("fault-panic"), "analyses small sample"),
+        (stateful_component(), "no state kept between calls"),
     ] {
         let dir = tempfile::tempdir().unwrap();
-        let wasm = Path::new(bundled::GUEST_DIR).join(format!("{}.wasm", fixture.replace('-', "_")));
-        std::fs::copy(&wasm, dir.path().join("p.wasm")).unwrap();
+        std::fs::write(dir.path().join("p.wasm"), wasm).unwrap();
         std::fs::write(dir.path().join("plugin.toml"), "name = \"p\"\nversion = \"1.0.0\"\n").unwrap();
         let (code, out, err) = output(ptplugin().arg("test").arg(dir.path()));
         assert_eq!(code, Some(1), "{failing_check}: {out}{err}");
