@@ -117,34 +117,15 @@ async fn python_new_build_test_and_census() {
 /// A hand-written component that remembers it was called: confidence 1.0 on an instance's first
 /// call, 0.5 after.
 fn stateful_component() -> Vec<u8> {
-    wat::parse_str(
-        r#"(component
-  (type $node (record (field "id" string) (field "node-type" string) (field "metadata" (list (tuple string string)))))
-  (type $result (record (field "findings" (list string)) (field "confidence" f32) (field "recommendations" (list string))))
-  (core module $m
-    (memory (export "memory") 1)
-    (global $heap (mut i32) (i32.const 8192))
-    (global $calls (mut i32) (i32.const 0))
-    (func (export "realloc") (param i32 i32 i32 i32) (result i32)
-      (local $at i32)
-      (local.set $at (global.get $heap))
-      (global.set $heap (i32.and (i32.add (i32.add (global.get $heap) (local.get 3)) (i32.const 7)) (i32.const -8)))
-      (local.get $at))
+    crate::support::contract_component(
+        "0.1.0",
+        r#"(global $calls (mut i32) (i32.const 0))
     ;; The result record at 64: findings (0, 0), confidence, recommendations (0, 0).
     (func (export "analyze") (param i32 i32) (result i32)
       (f32.store (i32.const 72) (select (f32.const 1.0) (f32.const 0.5) (i32.eqz (global.get $calls))))
       (global.set $calls (i32.add (global.get $calls) (i32.const 1)))
-      (i32.const 64)))
-  (core instance $i (instantiate $m))
-  (func $analyze (param "nodes" (list $node)) (result $result)
-    (canon lift (core func $i "analyze") (memory $i "memory") (realloc (func $i "realloc"))))
-  (instance $iface
-    (export "graph-node" (type $node))
-    (export "analysis-result" (type $result))
-    (export "analyze-graph" (func $analyze)))
-  (export "parseltongue:plugin/parseltongue-plugin@0.1.0" (instance $iface)))"#,
+      (i32.const 64))"#,
     )
-    .expect("valid component text")
 }
 
 #[test]

@@ -28,31 +28,10 @@ fn component(version: &str, findings: &[&str], confidence: f32, findings_ptr: Op
     record.extend_from_slice(&confidence.to_bits().to_le_bytes());
     record.extend_from_slice(&[0; 8]); // no recommendations
     data.push_str(&format!("(data (i32.const {RESULT}) \"{}\")\n", escape(&record)));
-    let text = format!(
-        r#"(component
-  (type $node (record (field "id" string) (field "node-type" string) (field "metadata" (list (tuple string string)))))
-  (type $result (record (field "findings" (list string)) (field "confidence" f32) (field "recommendations" (list string))))
-  (core module $m
-    (memory (export "memory") 1)
-    (global $heap (mut i32) (i32.const 8192))
-    ;; A bump allocator for the arguments the host passes in.
-    (func (export "realloc") (param i32 i32 i32 i32) (result i32)
-      (local $at i32)
-      (local.set $at (global.get $heap))
-      (global.set $heap (i32.and (i32.add (i32.add (global.get $heap) (local.get 3)) (i32.const 7)) (i32.const -8)))
-      (local.get $at))
-    (func (export "analyze") (param i32 i32) (result i32) (i32.const {RESULT}))
-    {data})
-  (core instance $i (instantiate $m))
-  (func $analyze (param "nodes" (list $node)) (result $result)
-    (canon lift (core func $i "analyze") (memory $i "memory") (realloc (func $i "realloc"))))
-  (instance $iface
-    (export "graph-node" (type $node))
-    (export "analysis-result" (type $result))
-    (export "analyze-graph" (func $analyze)))
-  (export "parseltongue:plugin/parseltongue-plugin@{version}" (instance $iface)))"#
-    );
-    wat::parse_str(text).expect("valid component text")
+    crate::support::contract_component(
+        version,
+        &format!("(func (export \"analyze\") (param i32 i32) (result i32) (i32.const {RESULT}))\n{data}"),
+    )
 }
 
 fn escape(bytes: &[u8]) -> String {

@@ -60,6 +60,36 @@ pub fn sample_graph() -> Graph {
     Graph::from_json(bundled::SAMPLE_GRAPH).expect("the sample graph is valid")
 }
 
+/// A component of the contract written by hand: `core` is the rest of a core module that already
+/// has a one-page `memory`, a bump allocator `realloc` and a `$heap` global, and must export
+/// `analyze` (nodes pointer, length) -> pointer to the result record. No Rust, no WASI, no host.
+pub fn contract_component(version: &str, core: &str) -> Vec<u8> {
+    let text = format!(
+        r#"(component
+  (type $node (record (field "id" string) (field "node-type" string) (field "metadata" (list (tuple string string)))))
+  (type $result (record (field "findings" (list string)) (field "confidence" f32) (field "recommendations" (list string))))
+  (core module $m
+    (memory (export "memory") 1)
+    (global $heap (mut i32) (i32.const 8192))
+    ;; A bump allocator for the arguments the host passes in.
+    (func (export "realloc") (param i32 i32 i32 i32) (result i32)
+      (local $at i32)
+      (local.set $at (global.get $heap))
+      (global.set $heap (i32.and (i32.add (i32.add (global.get $heap) (local.get 3)) (i32.const 7)) (i32.const -8)))
+      (local.get $at))
+    {core})
+  (core instance $i (instantiate $m))
+  (func $analyze (param "nodes" (list $node)) (result $result)
+    (canon lift (core func $i "analyze") (memory $i "memory") (realloc (func $i "realloc"))))
+  (instance $iface
+    (export "graph-node" (type $node))
+    (export "analysis-result" (type $result))
+    (export "analyze-graph" (func $analyze)))
+  (export "parseltongue:plugin/parseltongue-plugin@{version}" (instance $iface)))"#
+    );
+    wat::parse_str(text).expect("valid component text")
+}
+
 /// A WASI command component: exports `wasi:cli/run`, not the analyzer contract.
 pub fn wasi_command_component() -> Vec<u8> {
     wat::parse_str(
