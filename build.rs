@@ -24,11 +24,13 @@ const GUESTS: &[&str] = &[
     "fault-panic",
     "fault-oversized-output",
     "fault-log-flood",
+    "fault-huge-list",
     "escape-read-passwd",
     "escape-tcp-connect",
     "escape-read-env",
     "kv-counter",
     "probe-clock",
+    "probe-memory-residue",
 ];
 
 const TARGET: &str = "wasm32-wasip2";

@@ -114,6 +114,12 @@ pub static PLUGINS: &[BundledPlugin] = &[
         wasm: generated::FAULT_OVERSIZED_OUTPUT,
     },
     BundledPlugin {
+        name: "fault-huge-list",
+        role: Role::Fault(ErrorKind::OutputLimit),
+        summary: "returns 2,000,000 empty findings (config `entries`): tiny text, a huge list",
+        wasm: generated::FAULT_HUGE_LIST,
+    },
+    BundledPlugin {
         name: "fault-log-flood",
         role: Role::Flood,
         summary: "writes ~2 MB each to host.log, stdout and stderr",
@@ -148,6 +154,12 @@ pub static PLUGINS: &[BundledPlugin] = &[
         role: Role::Probe,
         summary: "reports the wall clock it sees",
         wasm: generated::PROBE_CLOCK,
+    },
+    BundledPlugin {
+        name: "probe-memory-residue",
+        role: Role::Probe,
+        summary: "writes a secret into its memory (first node `write:SEED`) or scans for one (`scan:SEED`)",
+        wasm: generated::PROBE_MEMORY_RESIDUE,
     },
 ];
 

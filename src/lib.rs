@@ -81,6 +81,8 @@ mod bindings;
 pub mod bundled;
 mod cache;
 mod capture;
+#[cfg(feature = "bundled-plugins")]
+pub mod conformance;
 mod contract;
 pub mod distribution;
 mod engine;

@@ -101,6 +101,18 @@ async fn output_within_the_copy_budget_still_meets_the_exact_limits() {
     );
 }
 
+#[tokio::test]
+async fn a_huge_list_of_empty_strings_is_refused_before_the_host_allocates_for_it() {
+    // 2,000,000 empty findings: no text at all, but 48 MB of host `String`s if copied.
+    let error = contained_output(plugin("fault-huge-list")).await;
+    assert!(error.to_string().contains("tried to pass more than"), "{error}");
+    // The limit is what stops it: with room for the list, the very same plugin returns it.
+    let limits = Limits { max_findings: 2_000_000, ..Limits::default() };
+    let roomy = load("fault-huge-list", PluginOptions::new().limits(limits).config("entries", "200000"));
+    let analysis = roomy.analyze(&small_graph()).await.expect("within the raised limits");
+    assert_eq!(analysis.result.findings.len(), 200_000);
+}
+
 /// An output-limit breach keeps the instance (the guest did nothing wrong inside the sandbox).
 async fn contained_output(plugin: parseltongue_plugins::Plugin) -> Error {
     let mut instance = plugin.instance();

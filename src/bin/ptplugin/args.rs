@@ -50,6 +50,8 @@ pub enum Command {
     Import(ImportArgs),
     /// Crash and restart a plugin thousands of times; report memory, descriptors and restart latency.
     Soak(SoakArgs),
+    /// Run the bundled fault and escape plugins against these limits and policy: is each threat contained?
+    Conformance(ConformanceArgs),
     /// Host policy tools.
     #[command(subcommand)]
     Policy(PolicyCommand),
@@ -485,6 +487,27 @@ pub struct SoakArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct ConformanceArgs {
+    /// The host policy to check (default: one that allows nothing). Each plugin asks for every
+    /// capability and the highest limits; it gets what this policy lets any plugin get.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+
+    /// Count a plugin still running after this long as not contained.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub give_up_after: Duration,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(s).map_err(|e| format!("{e} (e.g. 10s, 500ms, 2m)"))?;
+    if d.is_zero() { Err("must be longer than zero".into()) } else { Ok(d) }
 }
 
 fn parse_key_value(s: &str) -> Result<(String, String), String> {

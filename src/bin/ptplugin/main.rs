@@ -3,6 +3,7 @@
 mod args;
 mod audit;
 mod author;
+mod conformance;
 mod demo;
 mod distribute;
 mod import;
@@ -31,6 +32,7 @@ fn main() -> ExitCode {
         Command::Import(a) => a.format,
         Command::Test(a) => a.format,
         Command::Soak(a) => a.format,
+        Command::Conformance(a) => a.format,
         Command::Policy(args::PolicyCommand::Check(a)) => a.format,
         Command::Audit(args::AuditCommand::Verify(a)) => a.format,
         Command::Push(a) => a.format,
@@ -66,6 +68,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Test(args) => runtime.block_on(author::test(&sandbox()?, args)),
         Command::Sdk(command) => author::sdk(command),
         Command::Soak(args) => runtime.block_on(soak::soak(&sandbox()?, args)),
+        Command::Conformance(args) => runtime.block_on(conformance::conformance(&sandbox()?, args)),
         Command::Policy(args::PolicyCommand::Check(args)) => policy::check(args),
         Command::Audit(args::AuditCommand::Verify(args)) => audit::verify(args),
         Command::Push(args) => runtime.block_on(distribute::push(args)),

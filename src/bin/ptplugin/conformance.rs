@@ -1,0 +1,66 @@
+//! `ptplugin conformance`: one line per threat, contained or not, under the given policy.
+//! Exit 1 if any threat was not contained.
+
+use std::io::Write as _;
+use std::process::ExitCode;
+
+use parseltongue_plugins::conformance::{Check, Conformance, ConformanceReport, Outcome};
+use parseltongue_plugins::{Policy, Sandbox};
+use serde_json::json;
+
+use crate::args::{ConformanceArgs, Format};
+use crate::report::{self, Failure, PLUGIN_FAILED};
+
+pub async fn conformance(sandbox: &Sandbox, args: ConformanceArgs) -> Result<ExitCode, Failure> {
+    let policy = match &args.policy {
+        Some(path) => Policy::from_path(path)?,
+        None => Policy::default(),
+    };
+    let source =
+        args.policy.as_ref().map_or("none (nothing allowed)".to_string(), |p| p.display().to_string());
+    let check = Conformance::new(sandbox.clone()).policy(policy).give_up_after(args.give_up_after);
+    let text = args.format == Format::Text;
+    if text {
+        println!("isolation conformance — policy: {source}");
+        println!("{:<12} {:<24} {:<18} detail", "threat", "plugin", "result");
+    }
+    let report = check
+        .run(|c| {
+            if text {
+                // Lines as checks finish: a loop check can take its whole time limit.
+                println!("{}", line(c));
+                let _ = std::io::stdout().flush();
+            }
+        })
+        .await;
+    match args.format {
+        Format::Json => report::print_json(&json!({
+            "policy": source,
+            "all_contained": report.all_contained(),
+            "checks": report.checks,
+        }))?,
+        Format::Text => println!("{}", summary(&report)),
+    }
+    Ok(if report.all_contained() { ExitCode::SUCCESS } else { ExitCode::from(PLUGIN_FAILED) })
+}
+
+fn line(c: &Check) -> String {
+    format!("{:<12} {:<24} {:<18} {}", c.threat.name(), c.plugin, c.outcome.label(), c.detail)
+}
+
+fn summary(r: &ConformanceReport) -> String {
+    let count = |o: Outcome| r.checks.iter().filter(|c| c.outcome == o).count();
+    let failed: Vec<&str> =
+        r.checks.iter().filter(|c| c.outcome == Outcome::NotContained).map(|c| c.threat.name()).collect();
+    let mut out = format!(
+        "{} threats: {} contained, {} allowed by policy, {} not contained",
+        r.checks.len(),
+        count(Outcome::Contained),
+        count(Outcome::AllowedByPolicy),
+        failed.len()
+    );
+    if !failed.is_empty() {
+        out.push_str(&format!("\nNOT CONTAINED: {}", failed.join(", ")));
+    }
+    out
+}
