@@ -92,10 +92,13 @@ pub mod import;
 mod instance;
 pub mod kv;
 mod limits;
+#[cfg(feature = "bundled-plugins")]
+pub mod load;
 pub mod manifest;
 mod output;
 mod plugin;
 pub mod policy;
+pub mod process;
 mod runtime;
 mod sandbox;
 pub mod sdk;
@@ -103,6 +106,7 @@ pub mod sdk;
 pub mod soak;
 mod state;
 pub mod synthetic;
+pub mod telemetry;
 mod throttle;
 pub mod wasi;
 

@@ -8,21 +8,11 @@ use std::time::{Duration, Instant};
 use crate::bundled;
 use crate::error::{Error, Result};
 use crate::graph::Graph;
+pub use crate::process::{ProcessSample, sample_process};
 use crate::runtime::host::PluginHost;
 use crate::runtime::restart::{Backoff, RestartPolicy};
 use crate::runtime::spec::PluginSpec;
 use crate::sandbox::Sandbox;
-
-/// One sample of the process.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub struct ProcessSample {
-    /// Cycles completed when sampled.
-    pub cycle: usize,
-    /// Resident set size in bytes.
-    pub rss_bytes: u64,
-    /// Open file descriptors.
-    pub fds: usize,
-}
 
 /// What a soak run measured.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -62,17 +52,6 @@ impl SoakReport {
             _ => 0,
         }
     }
-}
-
-/// Resident set size and open descriptors of this process (Linux `/proc`).
-pub fn sample_process(cycle: usize) -> ProcessSample {
-    let page = rustix::param::page_size() as u64;
-    let rss_pages = std::fs::read_to_string("/proc/self/statm")
-        .ok()
-        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
-        .unwrap_or(0);
-    let fds = std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0);
-    ProcessSample { cycle, rss_bytes: rss_pages * page, fds }
 }
 
 /// Runs `cycles` crash/restart cycles of the bundled `fault-panic` plugin, sampling the process

@@ -2,10 +2,11 @@
 //! needs — `analyze`, `analyze_all`, `status`, `release`, `load`/`unload`, `shutdown`.
 
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::time::{Duration, Instant};
 
 use dashmap::DashMap;
 use ractor::{Actor, ActorRef, RpcReplyPort};
@@ -30,6 +31,8 @@ use crate::runtime::restart::RestartPolicy;
 use crate::runtime::spec::{LoadContext, PluginSpec};
 use crate::runtime::supervisor::{PluginState, SupervisorMsg, SupervisorStatus};
 use crate::sandbox::Sandbox;
+use crate::telemetry::recorder::MetricsSink;
+use crate::telemetry::{MetricsSnapshot, server};
 
 /// How long a status or control request to an actor may take before it is reported missing.
 const CONTROL_TIMEOUT: Duration = Duration::from_secs(10);
@@ -64,6 +67,7 @@ pub struct PluginHostBuilder {
     policy: PolicySource,
     audit: Option<AuditSource>,
     kv: Option<KvStore>,
+    metrics_endpoint: Option<SocketAddr>,
 }
 
 /// Where the audit trail comes from.
@@ -84,6 +88,15 @@ enum PolicySource {
 }
 
 impl PluginHostBuilder {
+    /// Serves metrics on this loopback address: `/metrics` in the Prometheus text format and
+    /// `/snapshot` as JSON (what `ptplugin top --connect` reads). Port 0 picks a free port
+    /// ([`PluginHost::metrics_endpoint`] says which). Off by default; without it the host
+    /// records through the `metrics` crate's global recorder, if the program installed one.
+    pub fn metrics_endpoint(mut self, addr: SocketAddr) -> Self {
+        self.metrics_endpoint = Some(addr);
+        self
+    }
+
     /// Uses this sandbox (engines and compile cache). By default `Sandbox::new()`.
     pub fn sandbox(mut self, sandbox: Sandbox) -> Self {
         self.sandbox = Some(sandbox);
@@ -205,6 +218,10 @@ impl PluginHostBuilder {
             Some(AuditSource::Open(log)) => Some(log),
             None => None,
         };
+        let (listener, sink) = match self.metrics_endpoint {
+            Some(addr) => (Some(server::bind(addr).await?), MetricsSink::prometheus()),
+            None => (None, MetricsSink::Global),
+        };
         let events = Events::new(EVENT_BUFFER, audit);
         events.audit(AuditRecord::PolicyChange {
             source: policy_source,
@@ -214,11 +231,16 @@ impl PluginHostBuilder {
             plugin: String::new(),
             reason: format!("cannot start the {what}: {e}"),
         };
-        let (monitor, _) = Actor::spawn(None, Monitor, events.clone())
+        let (monitor, _) = Actor::spawn(None, Monitor, (events.clone(), sink.clone()))
             .await
             .map_err(|e| spawn_failed("resource monitor", e))?;
         let routes: Routes = Arc::new(DashMap::new());
-        let args = RegistryArgs { routes: routes.clone(), monitor: monitor.clone(), events: events.clone() };
+        let args = RegistryArgs {
+            routes: routes.clone(),
+            monitor: monitor.clone(),
+            events: events.clone(),
+            sink: sink.clone(),
+        };
         let (registry, _) =
             Actor::spawn(None, Registry, args).await.map_err(|e| spawn_failed("registry", e))?;
 
@@ -238,8 +260,18 @@ impl PluginHostBuilder {
                 queue_capacity: self.queue_capacity.unwrap_or(64),
                 stopped: AtomicBool::new(false),
                 specs: DashMap::new(),
+                started: Instant::now(),
+                sink,
+                endpoint: listener.as_ref().and_then(|l| l.local_addr().ok()),
+                server: Mutex::new(None),
             }),
         };
+        if let Some(listener) = listener {
+            let task = tokio::spawn(server::serve(listener, WeakHost(Arc::downgrade(&host.inner))));
+            if let Ok(mut slot) = host.inner.server.lock() {
+                *slot = Some(task);
+            }
+        }
         let loads = specs.into_iter().map(|spec| {
             let host = host.clone();
             async move { host.load(spec).await }
@@ -283,6 +315,23 @@ struct HostInner {
     stopped: AtomicBool,
     /// The spec each name was last loaded from: what an automatic rollback loads again.
     specs: DashMap<String, PluginSpec>,
+    started: Instant,
+    sink: MetricsSink,
+    endpoint: Option<SocketAddr>,
+    server: Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+/// A host handle that does not keep the host alive (held by the metrics server).
+#[derive(Clone)]
+pub(crate) struct WeakHost(Weak<HostInner>);
+
+impl WeakHost {
+    pub(crate) fn upgrade(&self) -> Option<PluginHost> {
+        self.0
+            .upgrade()
+            .filter(|inner| !inner.stopped.load(Ordering::Acquire))
+            .map(|inner| PluginHost { inner })
+    }
 }
 
 /// One plugin version in [`HostStatus`].
@@ -586,11 +635,7 @@ impl PluginHost {
     /// [`Error::NotFound`] if no plugin of that name is loaded.
     pub async fn release(&self, plugin: &str) -> Result<bool> {
         let route = self.route(plugin)?;
-        let was = ask(&route.supervisor, SupervisorMsg::Release, plugin, "its supervisor").await?;
-        if was {
-            let _ = self.inner.monitor.cast(MonitorMsg::Released { key: route.key.clone() });
-        }
-        Ok(was)
+        ask(&route.supervisor, SupervisorMsg::Release, plugin, "its supervisor").await
     }
 
     /// Every plugin's state, instances, restarts and usage, and the plugins that failed to load.
@@ -619,6 +664,24 @@ impl PluginHost {
         HostStatus { plugins, failed: snapshot.failed }
     }
 
+    /// Every plugin's figures now — calls, errors by kind, restarts, quarantines, latency
+    /// histogram, guest time and fuel, peak memory against its limit, throttled bytes, recent
+    /// errors — with the process's memory and descriptors. The same data `/snapshot` serves.
+    pub async fn metrics(&self) -> MetricsSnapshot {
+        MetricsSnapshot::from_status(&self.status().await, self.inner.started.elapsed())
+    }
+
+    /// The metrics in the Prometheus text format, if this host has an endpoint (and so its own
+    /// recorder).
+    pub fn prometheus_text(&self) -> Option<String> {
+        self.inner.sink.handle().map(|h| h.render())
+    }
+
+    /// The address the metrics endpoint listens on, if one was asked for.
+    pub fn metrics_endpoint(&self) -> Option<SocketAddr> {
+        self.inner.endpoint
+    }
+
     /// Events as they happen: loads, crashes, restart delays, quarantines, quota levels.
     pub fn subscribe(&self) -> broadcast::Receiver<HostEvent> {
         self.inner.events.subscribe()
@@ -629,6 +692,9 @@ impl PluginHost {
     pub async fn shutdown(&self) {
         if self.inner.stopped.swap(true, Ordering::AcqRel) {
             return;
+        }
+        if let Some(server) = self.inner.server.lock().ok().and_then(|mut s| s.take()) {
+            server.abort();
         }
         let _ = ask(&self.inner.registry, RegistryMsg::Shutdown, "", "the registry").await;
         let _ = self.inner.registry.stop_and_wait(None, Some(CONTROL_TIMEOUT)).await;

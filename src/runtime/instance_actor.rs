@@ -10,7 +10,7 @@ use crate::instance::PluginInstance;
 use crate::plugin::Plugin;
 use crate::runtime::PluginKey;
 use crate::runtime::events::Events;
-use crate::runtime::monitor::MonitorMsg;
+use crate::runtime::meter::Meter;
 use crate::runtime::reply::Job;
 use crate::runtime::supervisor::SupervisorMsg;
 
@@ -39,7 +39,7 @@ pub(crate) struct InstanceArgs {
     pub(crate) plugin: Plugin,
     pub(crate) index: usize,
     pub(crate) supervisor: ActorRef<SupervisorMsg>,
-    pub(crate) monitor: ActorRef<MonitorMsg>,
+    pub(crate) meter: Meter,
     pub(crate) events: Events,
 }
 
@@ -95,11 +95,8 @@ impl Actor for InstanceActor {
             outcome: result.as_ref().map_or_else(|e| e.kind().to_string(), |_| "ok".into()),
             usage: state.instance.last_usage().clone(),
         });
-        let _ = args.monitor.cast(MonitorMsg::Report {
-            key: args.key.clone(),
-            usage: state.instance.last_usage().clone(),
-            error: result.as_ref().err().map(|e| e.kind()),
-        });
+        args.meter
+            .call(state.instance.last_usage(), result.as_ref().err().map(|e| (e.kind(), e.to_string())));
         let crash = match &result {
             Err(e) if e.kind().is_crash() => Some(Crashed {
                 index: args.index,

@@ -17,6 +17,7 @@ pub(crate) mod discovery;
 pub(crate) mod events;
 pub(crate) mod host;
 pub(crate) mod instance_actor;
+pub(crate) mod meter;
 pub(crate) mod monitor;
 pub(crate) mod poison;
 pub(crate) mod quota;

@@ -2,7 +2,7 @@
 //! keeps per-plugin totals and a rolling window, escalates against the plugin's [`Quota`]
 //! (warn → throttle → quarantine) by telling the plugin's supervisor, and answers snapshots.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::Duration;
 
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
@@ -13,22 +13,28 @@ use crate::error::ErrorKind;
 use crate::instance::Usage;
 use crate::runtime::PluginKey;
 use crate::runtime::events::{EventKind, Events};
-use crate::runtime::quota::{Quota, QuotaLevel, Window};
+use crate::runtime::meter::Meter;
+use crate::runtime::quota::QuotaLevel;
 use crate::runtime::supervisor::SupervisorMsg;
+use crate::telemetry::latency::LatencyHistogram;
+use crate::telemetry::recorder::MetricsSink;
+use crate::telemetry::snapshot::{RecentError, unix_ms};
+
+/// Errors kept per plugin for live views.
+const RECENT_ERRORS: usize = 8;
 
 /// How often throttled plugins are re-checked against their window.
 const TICK: Duration = Duration::from_secs(1);
 
-/// Messages to the monitor.
+/// Messages to the monitor. Calls are not among them: instances write their usage into the
+/// plugin's [`Meter`] directly, and the monitor is told only when a quota level may change.
 pub(crate) enum MonitorMsg {
-    /// A plugin version started: watch it under `quota`.
-    Register { key: PluginKey, supervisor: ActorRef<SupervisorMsg>, quota: Quota },
+    /// A plugin version started: watch its account.
+    Register { meter: Meter, supervisor: ActorRef<SupervisorMsg> },
     /// It stopped: forget it.
     Unregister { key: PluginKey },
-    /// One call's usage and outcome.
-    Report { key: PluginKey, usage: Usage, error: Option<ErrorKind> },
-    /// It was released from quarantine: start its window afresh.
-    Released { key: PluginKey },
+    /// Its quota level may have changed: act on it.
+    Evaluate { key: PluginKey },
     /// Re-check windows (sent to itself every second).
     Tick,
     /// Per-plugin usage.
@@ -66,19 +72,48 @@ pub struct PluginUsage {
     pub level: QuotaLevel,
     /// The most recent call's usage, whatever its outcome.
     pub last_call: Option<Usage>,
+    /// Instances restarted after a crash.
+    pub restarts: u64,
+    /// Times quarantined (by crash loops or by the quota).
+    pub quarantines: u64,
+    /// Call latency (instantiation included).
+    pub latency: LatencyHistogram,
+    /// The latest errors and quarantines, newest last.
+    pub recent_errors: VecDeque<RecentError>,
+    /// The CPU budget per quota window, if any.
+    #[serde(serialize_with = "opt_millis", rename = "cpu_budget_ms")]
+    pub cpu_budget: Option<Duration>,
+    /// The quota window.
+    #[serde(serialize_with = "crate::instance::as_millis", rename = "window_ms")]
+    pub window: Duration,
+}
+
+fn opt_millis<S: serde::Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+    match d {
+        Some(d) => crate::instance::as_millis(d, s),
+        None => s.serialize_none(),
+    }
+}
+
+impl PluginUsage {
+    pub(crate) fn remember(&mut self, kind: &str, message: String) {
+        if self.recent_errors.len() == RECENT_ERRORS {
+            self.recent_errors.pop_front();
+        }
+        self.recent_errors.push_back(RecentError { at_unix_ms: unix_ms(), kind: kind.to_string(), message });
+    }
 }
 
 struct Watched {
     supervisor: ActorRef<SupervisorMsg>,
-    quota: Quota,
-    window: Window,
-    usage: PluginUsage,
+    meter: Meter,
 }
 
 pub(crate) struct Monitor;
 
 pub(crate) struct MonitorState {
     plugins: HashMap<PluginKey, Watched>,
+    sink: MetricsSink,
     events: Events,
     ticker: Option<JoinHandle<()>>,
 }
@@ -86,22 +121,26 @@ pub(crate) struct MonitorState {
 impl MonitorState {
     /// Re-evaluates `key`'s level and acts on a change.
     fn evaluate(&mut self, key: &PluginKey, now: Instant) {
-        let Some(w) = self.plugins.get_mut(key) else { return };
-        let used = w.window.used(now, w.quota.window);
-        w.usage.window_time = used;
-        let level = w.quota.level(used);
-        let was = w.usage.level;
+        let Some(w) = self.plugins.get(key) else { return };
+        let mut account = w.meter.lock();
+        Meter::evaluated(&mut account);
+        let window = account.quota.window;
+        let used = account.window.used(now, window);
+        account.usage.window_time = used;
+        let level = account.quota.level(used);
+        let was = account.usage.level;
         if level == was || was == QuotaLevel::Stopped {
             return;
         }
-        w.usage.level = level;
+        account.usage.level = level;
+        let budget = account.quota.cpu_per_window.unwrap_or_default();
+        drop(account);
         match level {
             QuotaLevel::Stopped => {
-                let budget = w.quota.cpu_per_window.unwrap_or_default();
                 let _ = w.supervisor.cast(SupervisorMsg::Quarantine(format!(
                     "used {:.0} ms of guest time in {} s, {:.1}× its budget of {} ms",
                     used.as_secs_f64() * 1000.0,
-                    w.quota.window.as_secs(),
+                    window.as_secs(),
                     used.as_secs_f64() / budget.as_secs_f64().max(f64::MIN_POSITIVE),
                     budget.as_millis()
                 )));
@@ -124,12 +163,12 @@ impl MonitorState {
 impl Actor for Monitor {
     type Msg = MonitorMsg;
     type State = MonitorState;
-    type Arguments = Events;
+    type Arguments = (Events, MetricsSink);
 
     async fn pre_start(
         &self,
         me: ActorRef<MonitorMsg>,
-        events: Events,
+        (events, sink): (Events, MetricsSink),
     ) -> Result<MonitorState, ActorProcessingErr> {
         let ticker = tokio::spawn(async move {
             let mut interval = tokio::time::interval(TICK);
@@ -141,7 +180,7 @@ impl Actor for Monitor {
                 }
             }
         });
-        Ok(MonitorState { plugins: HashMap::new(), events, ticker: Some(ticker) })
+        Ok(MonitorState { plugins: HashMap::new(), sink, events, ticker: Some(ticker) })
     }
 
     async fn handle(
@@ -151,44 +190,15 @@ impl Actor for Monitor {
         state: &mut MonitorState,
     ) -> Result<(), ActorProcessingErr> {
         match msg {
-            MonitorMsg::Register { key, supervisor, quota } => {
-                let usage = PluginUsage {
-                    plugin: key.name.to_string(),
-                    version: key.version.to_string(),
-                    ..PluginUsage::default()
-                };
-                state.plugins.insert(key, Watched { supervisor, quota, window: Window::default(), usage });
+            MonitorMsg::Register { meter, supervisor } => {
+                state.plugins.insert(meter.key().clone(), Watched { supervisor, meter });
             }
             MonitorMsg::Unregister { key } => {
                 state.plugins.remove(&key);
             }
-            MonitorMsg::Report { key, usage, error } => {
-                let now = Instant::now();
-                if let Some(w) = state.plugins.get_mut(&key) {
-                    let u = &mut w.usage;
-                    u.calls += 1;
-                    if let Some(kind) = error {
-                        *u.errors.entry(kind).or_default() += 1;
-                    }
-                    u.wall_time += usage.wall_time;
-                    u.fuel += usage.fuel_consumed.unwrap_or(0);
-                    u.peak_memory_bytes = u.peak_memory_bytes.max(usage.peak_memory_bytes);
-                    u.host_calls += usage.host_calls;
-                    u.log_bytes += usage.log_bytes;
-                    u.dropped_bytes += usage.log_bytes_dropped + usage.stdio_bytes_dropped;
-                    w.window.push(now, usage.wall_time, w.quota.window);
-                    u.last_call = Some(usage);
-                }
-                state.evaluate(&key, now);
-            }
-            MonitorMsg::Released { key } => {
-                if let Some(w) = state.plugins.get_mut(&key) {
-                    w.window = Window::default();
-                    w.usage.level = QuotaLevel::Normal;
-                    w.usage.window_time = Duration::ZERO;
-                }
-            }
+            MonitorMsg::Evaluate { key } => state.evaluate(&key, Instant::now()),
             MonitorMsg::Tick => {
+                state.sink.process(&crate::process::sample_process(0));
                 let now = Instant::now();
                 let keys: Vec<PluginKey> = state.plugins.keys().cloned().collect();
                 for key in keys {
@@ -196,7 +206,8 @@ impl Actor for Monitor {
                 }
             }
             MonitorMsg::Snapshot(reply) => {
-                let mut all: Vec<PluginUsage> = state.plugins.values().map(|w| w.usage.clone()).collect();
+                let mut all: Vec<PluginUsage> =
+                    state.plugins.values().map(|w| w.meter.lock().usage.clone()).collect();
                 all.sort_by(|a, b| (&a.plugin, &a.version).cmp(&(&b.plugin, &b.version)));
                 let _ = reply.send(all);
             }

@@ -13,10 +13,12 @@ use crate::error::{Error, Result};
 use crate::plugin::Plugin;
 use crate::runtime::PluginKey;
 use crate::runtime::events::{EventKind, Events};
+use crate::runtime::meter::Meter;
 use crate::runtime::monitor::MonitorMsg;
 use crate::runtime::quota::Quota;
 use crate::runtime::restart::RestartPolicy;
 use crate::runtime::supervisor::{Supervisor, SupervisorArgs, SupervisorMsg};
+use crate::telemetry::recorder::MetricsSink;
 
 /// Where calls to a plugin go: its active version's supervisor, behind an admission semaphore.
 #[derive(Clone)]
@@ -86,6 +88,7 @@ pub(crate) struct Registry;
 pub(crate) struct RegistryArgs {
     pub(crate) routes: Routes,
     pub(crate) monitor: ActorRef<MonitorMsg>,
+    pub(crate) sink: MetricsSink,
     pub(crate) events: Events,
 }
 
@@ -156,13 +159,14 @@ impl Actor for Registry {
         match msg {
             RegistryMsg::Start(loaded, reply) => {
                 let Loaded { key, plugin, instances, policy, quota, queue_capacity } = *loaded;
+                let meter = Meter::new(key.clone(), quota, &state.args.sink, state.args.monitor.clone());
                 let args = SupervisorArgs {
                     key: key.clone(),
                     plugin: plugin.clone(),
                     instances,
                     policy,
                     events: state.args.events.clone(),
-                    monitor: state.args.monitor.clone(),
+                    meter: meter.clone(),
                 };
                 let supervisor = match Actor::spawn_linked(None, Supervisor, args, me.get_cell()).await {
                     Ok((supervisor, _)) => supervisor,
@@ -173,11 +177,8 @@ impl Actor for Registry {
                         return Ok(());
                     }
                 };
-                let _ = state.args.monitor.cast(MonitorMsg::Register {
-                    key: key.clone(),
-                    supervisor: supervisor.clone(),
-                    quota,
-                });
+                let _ =
+                    state.args.monitor.cast(MonitorMsg::Register { meter, supervisor: supervisor.clone() });
                 let capacity = queue_capacity + instances.max(1);
                 let route = Route {
                     key: key.clone(),

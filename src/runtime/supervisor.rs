@@ -19,7 +19,7 @@ use crate::plugin::Plugin;
 use crate::runtime::PluginKey;
 use crate::runtime::events::{EventKind, Events};
 use crate::runtime::instance_actor::{Crashed, InstanceActor, InstanceArgs, InstanceMsg};
-use crate::runtime::monitor::MonitorMsg;
+use crate::runtime::meter::Meter;
 use crate::runtime::poison::PoisonTracker;
 use crate::runtime::reply::Job;
 use crate::runtime::restart::{Decision, History, RestartPolicy};
@@ -128,7 +128,7 @@ pub(crate) struct SupervisorArgs {
     pub(crate) instances: usize,
     pub(crate) policy: RestartPolicy,
     pub(crate) events: Events,
-    pub(crate) monitor: ActorRef<MonitorMsg>,
+    pub(crate) meter: Meter,
 }
 
 pub(crate) struct SupervisorState {
@@ -167,7 +167,7 @@ impl SupervisorState {
             plugin: self.args.plugin.clone(),
             index,
             supervisor: me.clone(),
-            monitor: self.args.monitor.clone(),
+            meter: self.args.meter.clone(),
             events: self.args.events.clone(),
         };
         match Actor::spawn_linked(None, InstanceActor, args, me.get_cell()).await {
@@ -297,6 +297,7 @@ impl SupervisorState {
         for job in self.queue.drain(..) {
             job.answer(Err(Error::Quarantined { plugin: plugin.clone(), reason: reason.clone() }));
         }
+        self.args.meter.quarantined(&reason);
         self.emit(EventKind::Quarantined { reason });
     }
 
@@ -397,6 +398,7 @@ impl Actor for Supervisor {
                 if matches!(state.slots.get(index), Some(Slot::BackingOff(_))) && state.serving() {
                     if state.spawn(&me, index).await {
                         state.restarts += 1;
+                        state.args.meter.restarted();
                         state.emit(EventKind::Restarted { instance: index });
                     }
                     state.dispatch();
@@ -407,6 +409,7 @@ impl Actor for Supervisor {
                 if was {
                     state.state = PluginState::Running;
                     state.history.clear();
+                    state.args.meter.released();
                     state.emit(EventKind::Released);
                     for index in 0..state.slots.len() {
                         match std::mem::replace(&mut state.slots[index], Slot::Stopped) {

@@ -302,6 +302,27 @@ fn thousands_of_crash_restart_cycles_keep_memory_and_descriptors_flat() {
     assert_eq!(v["samples"].as_array().unwrap().len(), 11);
 }
 
+#[test]
+fn sustained_load_across_many_plugins_keeps_memory_and_descriptors_flat() {
+    // Its own process. Longer: ptplugin soak --load 10m --plugins 200 (see BENCHMARKS.md).
+    let out =
+        ptplugin(&["soak", "--load", "8s", "--plugins", "20", "--concurrency", "4", "--format", "json"]);
+    let v = json(&out);
+    assert_eq!(out.status.code(), Some(0), "{v:#}");
+    assert_eq!(v["flat"], true);
+    assert_eq!(v["plugins"], 20);
+    assert_eq!(v["failed_calls"], 0, "{v:#}");
+    assert!(v["calls"].as_u64().unwrap() > 100, "{v:#}");
+    assert!(v["crash_cycles"].as_u64().unwrap() > 10, "the crashing plugin ran beside them: {v:#}");
+    let samples = v["samples"].as_array().unwrap();
+    assert!(samples.len() >= 7, "one a second after the warm-up: {v:#}");
+    let calls: Vec<u64> = samples.iter().map(|s| s["calls"].as_u64().unwrap()).collect();
+    assert!(calls.windows(2).all(|w| w[0] < w[1]), "load all along: {calls:?}");
+    assert!(v["rss_growth_bytes"].as_i64().unwrap() <= 16 << 20, "{v:#}");
+    assert!(v["fd_growth"].as_i64().unwrap() <= 0, "{v:#}");
+    assert_eq!(v["live_instances_after"], 0);
+}
+
 /// A plugin directory: `plugin.toml` (with `extra` appended) beside the bundled `component`.
 fn plugin_dir(name: &str, component: &str, extra: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();

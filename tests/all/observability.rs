@@ -87,3 +87,174 @@ fn conformance_reports_lifted_output_limits_and_grants_as_json() {
     assert!(!detail.contains("root:"), "no file contents in reports: {detail}");
     assert_eq!(outcome("loop").0, "contained");
 }
+
+mod metrics {
+    use std::time::Duration;
+
+    use parseltongue_plugins::telemetry::MetricsSnapshot;
+    use parseltongue_plugins::{Backoff, ErrorKind, PluginHost, PluginSpec, RestartPolicy, bundled};
+
+    use crate::support::{graph, small_graph};
+
+    fn spec(name: &str) -> PluginSpec {
+        PluginSpec::bytes(name, bundled::get(name).unwrap().wasm)
+    }
+
+    fn quick_restarts() -> RestartPolicy {
+        RestartPolicy {
+            backoff: Backoff {
+                initial: Duration::from_millis(10),
+                max: Duration::from_millis(10),
+                multiplier: 1.0,
+                jitter: 0.0,
+            },
+            max_restarts: 2,
+            poison_threshold: u32::MAX,
+            ..RestartPolicy::default()
+        }
+    }
+
+    async fn host(endpoint: bool) -> PluginHost {
+        let mut builder = PluginHost::builder()
+            .sandbox(crate::support::sandbox().clone())
+            .restart_policy(quick_restarts())
+            .plugins(["node-census", "fault-panic", "fault-log-flood"].map(spec));
+        if endpoint {
+            builder = builder.metrics_endpoint("127.0.0.1:0".parse().unwrap());
+        }
+        builder.start().await.unwrap()
+    }
+
+    /// Three good calls, a flood, and crashes until quarantine.
+    async fn workload(host: &PluginHost) {
+        for _ in 0..3 {
+            host.analyze("node-census", small_graph()).await.unwrap();
+        }
+        host.analyze("fault-log-flood", small_graph()).await.unwrap();
+        let mut crashes = 0;
+        for i in 0..20 {
+            match host.analyze("fault-panic", graph(&[&format!("n{i}")], &[])).await {
+                Err(e) if e.kind() == ErrorKind::Trap => crashes += 1,
+                Err(e) if e.kind() == ErrorKind::Quarantined => break,
+                other => panic!("{other:?}"),
+            }
+            tokio::time::sleep(Duration::from_millis(30)).await;
+        }
+        assert_eq!(crashes, 3, "two restarts allowed, the third crash quarantines");
+    }
+
+    /// The monitor counts asynchronously: wait until it has seen `calls` calls of `plugin`.
+    async fn settled(host: &PluginHost, plugin: &str, calls: u64) -> MetricsSnapshot {
+        for _ in 0..100 {
+            let snapshot = host.metrics().await;
+            if snapshot.plugins.iter().any(|p| p.plugin == plugin && p.calls >= calls) {
+                return snapshot;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("{plugin} never reached {calls} calls: {:#?}", host.metrics().await)
+    }
+
+    #[tokio::test]
+    async fn the_snapshot_counts_calls_errors_restarts_quarantines_and_throttled_bytes() {
+        let host = host(false).await;
+        workload(&host).await;
+        let snapshot = settled(&host, "fault-panic", 3).await;
+        let census = snapshot.plugins.iter().find(|p| p.plugin == "node-census").unwrap();
+        assert_eq!((census.calls, census.error_count(), census.restarts), (3, 0, 0));
+        assert_eq!(census.latency.count, 3);
+        assert!(census.latency.quantile(0.5).unwrap() > Duration::ZERO);
+        assert!(census.peak_memory_bytes > 0 && census.peak_memory_bytes <= census.memory_limit_bytes);
+        assert_eq!(census.memory_limit_bytes, 64 << 20);
+        assert_eq!(census.state, "running");
+        assert_eq!(census.instances, vec!["idle"]);
+
+        let panic = snapshot.plugins.iter().find(|p| p.plugin == "fault-panic").unwrap();
+        assert_eq!(panic.errors.get("trap"), Some(&3), "{panic:#?}");
+        assert_eq!((panic.restarts, panic.quarantines, panic.crashes), (2, 1, 3), "{panic:#?}");
+        assert_eq!(panic.state, "quarantined");
+        assert_eq!(panic.state_reason.as_deref(), Some("2 restarts within 10 s"));
+        let kinds: Vec<&str> = panic.recent_errors.iter().map(|e| e.kind.as_str()).collect();
+        assert_eq!(kinds, ["trap", "trap", "trap", "quarantined"]);
+        assert!(panic.recent_errors[0].message.contains("panicked"), "{:?}", panic.recent_errors[0]);
+
+        let flood = snapshot.plugins.iter().find(|p| p.plugin == "fault-log-flood").unwrap();
+        assert!(flood.throttled_bytes > 1_000_000, "{flood:#?}");
+        assert!(snapshot.process.rss_bytes > 0 && snapshot.process.fds > 0);
+        assert_eq!(host.prometheus_text(), None, "no endpoint, no own recorder");
+        host.shutdown().await;
+    }
+
+    async fn get(url: &str) -> (u16, String) {
+        let response = reqwest::get(url).await.unwrap();
+        (response.status().as_u16(), response.text().await.unwrap())
+    }
+
+    /// The value of the series `name{labels}` in Prometheus text.
+    fn series(text: &str, name_and_labels: &str) -> f64 {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(name_and_labels) && l[name_and_labels.len()..].starts_with(' '))
+            .unwrap_or_else(|| panic!("no series {name_and_labels} in:\n{text}"));
+        line.rsplit(' ').next().unwrap().parse().unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_endpoint_serves_prometheus_text_and_the_snapshot() {
+        let host = host(true).await;
+        workload(&host).await;
+        settled(&host, "fault-panic", 3).await;
+        let base = format!("http://{}", host.metrics_endpoint().unwrap());
+        let (status, text) = get(&format!("{base}/metrics")).await;
+        assert_eq!(status, 200);
+        let census = r#"{plugin="node-census",version="0.0.0"}"#;
+        let panic = r#"{plugin="fault-panic",version="0.0.0"}"#;
+        assert_eq!(series(&text, &format!("ptplugin_calls_total{census}")), 3.0);
+        assert_eq!(
+            series(&text, r#"ptplugin_errors_total{plugin="fault-panic",version="0.0.0",kind="trap"}"#),
+            3.0
+        );
+        assert_eq!(series(&text, &format!("ptplugin_restarts_total{panic}")), 2.0);
+        assert_eq!(series(&text, &format!("ptplugin_quarantines_total{panic}")), 1.0);
+        assert_eq!(series(&text, &format!("ptplugin_quarantined{panic}")), 1.0);
+        assert_eq!(series(&text, &format!("ptplugin_call_duration_seconds_count{census}")), 3.0);
+        assert_eq!(
+            series(
+                &text,
+                r#"ptplugin_call_duration_seconds_bucket{plugin="node-census",version="0.0.0",le="+Inf"}"#
+            ),
+            3.0
+        );
+        assert!(series(&text, &format!("ptplugin_peak_memory_bytes{census}")) > 0.0);
+        assert!(
+            series(&text, r#"ptplugin_throttled_bytes_total{plugin="fault-log-flood",version="0.0.0"}"#)
+                > 1e6
+        );
+        assert!(text.contains("# TYPE ptplugin_calls_total counter"), "{text}");
+
+        let (status, json) = get(&format!("{base}/snapshot")).await;
+        assert_eq!(status, 200);
+        let snapshot: MetricsSnapshot = serde_json::from_str(&json).unwrap();
+        let p = snapshot.plugins.iter().find(|p| p.plugin == "fault-panic").unwrap();
+        assert_eq!((p.state.as_str(), p.restarts), ("quarantined", 2));
+        assert_eq!(get(&format!("{base}/nothing")).await.0, 404);
+        let posted = reqwest::Client::new().post(format!("{base}/metrics")).send().await.unwrap();
+        assert_eq!(posted.status().as_u16(), 405);
+
+        host.shutdown().await;
+        assert!(reqwest::get(format!("{base}/metrics")).await.is_err(), "the endpoint closes with the host");
+    }
+
+    #[tokio::test]
+    async fn the_endpoint_listens_on_loopback_only() {
+        let error = PluginHost::builder()
+            .sandbox(crate::support::sandbox().clone())
+            .metrics_endpoint("0.0.0.0:0".parse().unwrap())
+            .start()
+            .await
+            .err()
+            .expect("refused");
+        assert_eq!(error.kind(), ErrorKind::Io);
+        assert!(error.to_string().contains("not a loopback address"), "{error}");
+    }
+}

@@ -484,6 +484,23 @@ pub struct SoakArgs {
     #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=1000))]
     pub samples: u64,
 
+    /// Instead of crash cycles alone: keep analyses running on many plugins for this long, with a
+    /// faulty plugin crashing and restarting beside them, sampling memory and descriptors every second.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub load: Option<Duration>,
+
+    /// With --load: analysis plugins to load (copies of the bundled analyses).
+    #[arg(long, value_name = "N", default_value_t = 50, requires = "load", value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub plugins: u64,
+
+    /// With --load: analyses in flight at once.
+    #[arg(long, value_name = "N", default_value_t = 8, requires = "load", value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub concurrency: u64,
+
+    /// With --load: serve metrics on this loopback address while it runs (watch with `ptplugin top --connect`).
+    #[arg(long, value_name = "ADDR", requires = "load")]
+    pub metrics: Option<std::net::SocketAddr>,
+
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,

@@ -1,10 +1,12 @@
-//! `ptplugin soak`: crash/restart cycles through the supervision runtime, with the process's
-//! memory and descriptors sampled. Exit 1 if anything but flat came out.
+//! `ptplugin soak`: crash/restart cycles through the supervision runtime — or, with `--load`,
+//! sustained analyses across many plugins beside them — with the process's memory and
+//! descriptors sampled. Exit 1 if anything but flat came out.
 
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use parseltongue_plugins::Sandbox;
+use parseltongue_plugins::load::{self, LoadOptions, LoadReport, TimedSample};
 use parseltongue_plugins::soak::{SoakReport, soak as run_soak};
 use serde_json::json;
 
@@ -15,6 +17,9 @@ use crate::report::{self, Failure, PLUGIN_FAILED};
 pub const FLAT_RSS_BYTES: i64 = 16 * 1024 * 1024;
 
 pub async fn soak(sandbox: &Sandbox, args: SoakArgs) -> Result<ExitCode, Failure> {
+    if let Some(duration) = args.load {
+        return sustained(sandbox, &args, duration).await;
+    }
     let report = run_soak(sandbox.clone(), args.cycles as usize, args.samples as usize).await?;
     let flat =
         report.rss_growth() <= FLAT_RSS_BYTES && report.fd_growth() <= 0 && report.live_instances_after == 0;
@@ -60,4 +65,81 @@ fn text(r: &SoakReport, flat: bool) -> String {
         if flat { "flat" } else { "NOT FLAT" }
     );
     out
+}
+
+/// Connections to the metrics endpoint come and go while sampling; allow that many.
+const ENDPOINT_FDS: i64 = 4;
+
+async fn sustained(
+    sandbox: &Sandbox,
+    args: &SoakArgs,
+    duration: std::time::Duration,
+) -> Result<ExitCode, Failure> {
+    let options = LoadOptions {
+        duration,
+        plugins: args.plugins as usize,
+        concurrency: args.concurrency as usize,
+        metrics_endpoint: args.metrics,
+        ..LoadOptions::default()
+    };
+    let text = args.format == Format::Text;
+    if text {
+        println!(
+            "{} plugins, {} callers, a crashing plugin beside them, for {:.0} s{}",
+            options.plugins,
+            options.concurrency,
+            duration.as_secs_f64(),
+            args.metrics.map(|a| format!("; metrics on http://{a}/metrics")).unwrap_or_default()
+        );
+    }
+    let report = load::run(sandbox.clone(), options, |s| {
+        if text {
+            println!("{}", sample_line(s));
+        }
+    })
+    .await?;
+    let fd_slack = if args.metrics.is_some() { ENDPOINT_FDS } else { 0 };
+    let flat = report.rss_growth() <= FLAT_RSS_BYTES
+        && report.fd_growth() <= fd_slack
+        && report.failed_calls == 0
+        && report.live_instances_after == 0;
+    match args.format {
+        Format::Json => {
+            let mut value = json!(report);
+            value["rss_growth_bytes"] = json!(report.rss_growth());
+            value["fd_growth"] = json!(report.fd_growth());
+            value["calls_per_sec"] = json!(report.throughput());
+            value["flat"] = json!(flat);
+            report::print_json(&value)?;
+        }
+        Format::Text => report::print_text(&load_summary(&report, flat))?,
+    }
+    Ok(if flat { ExitCode::SUCCESS } else { ExitCode::from(PLUGIN_FAILED) })
+}
+
+fn sample_line(s: &TimedSample) -> String {
+    format!(
+        "  {:>7.1} s: {:>9} analyses, {:>7} crash cycles, rss {:>10}, {} fds",
+        s.at_secs,
+        s.calls,
+        s.crash_cycles,
+        report::bytes(s.rss_bytes),
+        s.fds
+    )
+}
+
+fn load_summary(r: &LoadReport, flat: bool) -> String {
+    format!(
+        "{} analyses ({:.0}/s, {} failed) and {} crash/restart cycles in {:.1} s; rss growth {:+.1} MiB, \
+         fd growth {:+}, live instances after shutdown {}: {}\n",
+        r.calls,
+        r.throughput(),
+        r.failed_calls,
+        r.crash_cycles,
+        r.elapsed.as_secs_f64(),
+        r.rss_growth() as f64 / (1024.0 * 1024.0),
+        r.fd_growth(),
+        r.live_instances_after,
+        if flat { "flat" } else { "NOT FLAT" }
+    )
 }

@@ -1,0 +1,129 @@
+//! Per-plugin accounting written where it happens: an instance records each call's usage, its
+//! supervisor records restarts and quarantines, straight into the plugin's [`Account`] (a short
+//! lock, no message). The resource monitor only reads accounts and is told when a plugin's quota
+//! level changes, so however fast calls crash and restart, no mailbox grows with them.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use ractor::ActorRef;
+use tokio::time::Instant;
+
+use crate::error::ErrorKind;
+use crate::instance::Usage;
+use crate::runtime::PluginKey;
+use crate::runtime::monitor::{MonitorMsg, PluginUsage};
+use crate::runtime::quota::{Quota, Window};
+use crate::telemetry::recorder::{MetricsSink, PluginHandles};
+
+/// One plugin version's usage, quota window and metric handles.
+pub(crate) struct Account {
+    pub(crate) usage: PluginUsage,
+    pub(crate) window: Window,
+    pub(crate) quota: Quota,
+    handles: PluginHandles,
+    /// An `Evaluate` is on its way to the monitor: do not send another.
+    evaluation_pending: bool,
+}
+
+/// A handle on one plugin version's [`Account`], cheap to clone.
+#[derive(Clone)]
+pub(crate) struct Meter {
+    key: PluginKey,
+    account: Arc<Mutex<Account>>,
+    monitor: ActorRef<MonitorMsg>,
+}
+
+impl Meter {
+    pub(crate) fn new(
+        key: PluginKey,
+        quota: Quota,
+        sink: &MetricsSink,
+        monitor: ActorRef<MonitorMsg>,
+    ) -> Meter {
+        let usage = PluginUsage {
+            plugin: key.name.to_string(),
+            version: key.version.to_string(),
+            cpu_budget: quota.cpu_per_window,
+            window: quota.window,
+            ..PluginUsage::default()
+        };
+        let account = Account {
+            usage,
+            window: Window::default(),
+            quota,
+            handles: sink.plugin(&key),
+            evaluation_pending: false,
+        };
+        Meter { key, account: Arc::new(Mutex::new(account)), monitor }
+    }
+
+    pub(crate) fn key(&self) -> &PluginKey {
+        &self.key
+    }
+
+    /// The account, locked; a panic elsewhere while holding it leaves figures, not danger.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Account> {
+        self.account.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// One call's usage and outcome.
+    pub(crate) fn call(&self, usage: &Usage, error: Option<(ErrorKind, String)>) {
+        let now = Instant::now();
+        let mut a = self.lock();
+        let peak = a.usage.peak_memory_bytes.max(usage.peak_memory_bytes);
+        a.handles.call(usage, error.as_ref().map(|e| e.0), peak);
+        let u = &mut a.usage;
+        u.calls += 1;
+        u.latency.record(usage.wall_time);
+        u.wall_time += usage.wall_time;
+        u.fuel += usage.fuel_consumed.unwrap_or(0);
+        u.peak_memory_bytes = peak;
+        u.host_calls += usage.host_calls;
+        u.log_bytes += usage.log_bytes;
+        u.dropped_bytes += usage.log_bytes_dropped + usage.stdio_bytes_dropped;
+        u.last_call = Some(usage.clone());
+        if let Some((kind, message)) = error {
+            *u.errors.entry(kind).or_default() += 1;
+            u.remember(kind.as_str(), message);
+        }
+        let window = a.quota.window;
+        a.window.push(now, usage.wall_time, window);
+        let used = a.window.used(now, window);
+        a.usage.window_time = used;
+        if a.quota.level(used) != a.usage.level && !a.evaluation_pending {
+            a.evaluation_pending = true;
+            drop(a);
+            let _ = self.monitor.cast(MonitorMsg::Evaluate { key: self.key.clone() });
+        }
+    }
+
+    /// The monitor took up the pending evaluation.
+    pub(crate) fn evaluated(account: &mut Account) {
+        account.evaluation_pending = false;
+    }
+
+    /// An instance was restarted after a crash.
+    pub(crate) fn restarted(&self) {
+        let mut a = self.lock();
+        a.usage.restarts += 1;
+        a.handles.restarted();
+    }
+
+    /// The plugin was quarantined (crash loop or quota).
+    pub(crate) fn quarantined(&self, reason: &str) {
+        let mut a = self.lock();
+        a.usage.quarantines += 1;
+        a.usage.remember("quarantined", reason.to_string());
+        a.handles.quarantined(true);
+    }
+
+    /// Released from quarantine: the quota window starts afresh.
+    pub(crate) fn released(&self) {
+        let mut a = self.lock();
+        a.handles.quarantined(false);
+        a.window = Window::default();
+        a.usage.level = Default::default();
+        a.usage.window_time = Duration::ZERO;
+    }
+}
