@@ -258,3 +258,192 @@ mod metrics {
         assert!(error.to_string().contains("not a loopback address"), "{error}");
     }
 }
+
+/// `ptplugin top` as a person sees it: in a real terminal (tmux), read off the screen.
+mod top {
+    use std::process::Command;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::{Duration, Instant};
+
+    use parseltongue_plugins::{Backoff, ErrorKind, PluginHost, PluginSpec, RestartPolicy, bundled};
+
+    use crate::support::{graph, small_graph};
+
+    /// A tmux session running one command in a 160×40 terminal; killed on drop.
+    struct Terminal {
+        session: String,
+    }
+
+    impl Terminal {
+        fn start(args: &[&str]) -> Terminal {
+            static NEXT: AtomicUsize = AtomicUsize::new(0);
+            let session =
+                format!("ptplugin-top-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed));
+            static CACHE: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+            let cache = CACHE.get_or_init(|| tempfile::tempdir().unwrap()).path();
+            let mut command =
+                format!("{} --cache-dir {} top", env!("CARGO_BIN_EXE_ptplugin"), cache.display());
+            for a in args {
+                command.push(' ');
+                command.push_str(a);
+            }
+            // Keep the pane after exit so the exit status can be read.
+            let shell = format!("{command}; echo EXITED $?; sleep 60");
+            let status = Command::new("tmux")
+                .args(["new-session", "-d", "-s", &session, "-x", "160", "-y", "40", &shell])
+                .status()
+                .expect("tmux is installed (.ci/test-deps installs it)");
+            assert!(status.success());
+            Terminal { session }
+        }
+
+        fn screen(&self) -> String {
+            let out =
+                Command::new("tmux").args(["capture-pane", "-p", "-t", &self.session]).output().unwrap();
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        }
+
+        fn keys(&self, keys: &[&str]) {
+            let mut args = vec!["send-keys", "-t", &self.session];
+            args.extend_from_slice(keys);
+            assert!(Command::new("tmux").args(&args).status().unwrap().success());
+        }
+
+        /// Waits until the screen satisfies `ready`; the last screen otherwise (in the panic).
+        fn wait_for(&self, what: &str, ready: impl Fn(&str) -> bool) -> String {
+            let started = Instant::now();
+            loop {
+                let screen = self.screen();
+                if ready(&screen) {
+                    return screen;
+                }
+                assert!(
+                    started.elapsed() < Duration::from_secs(90),
+                    "never saw {what}; the screen:\n{screen}"
+                );
+                std::thread::sleep(Duration::from_millis(250));
+            }
+        }
+    }
+
+    impl Drop for Terminal {
+        fn drop(&mut self) {
+            let _ = Command::new("tmux").args(["kill-session", "-t", &self.session]).status();
+        }
+    }
+
+    /// The table row of `plugin`, split into columns.
+    fn row(screen: &str, plugin: &str) -> Option<Vec<String>> {
+        screen
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(plugin))
+            .map(|l| l.split_whitespace().map(String::from).collect())
+    }
+
+    #[test]
+    fn top_shows_the_demo_host_live_and_quits_on_q() {
+        let term = Terminal::start(&[]);
+        let screen = term.wait_for("the fault plugins backing off", |s| {
+            row(s, "fault-panic").is_some_and(|r| r[2] == "backing") && row(s, "node-census").is_some()
+        });
+        assert!(screen.contains("ptplugin top — demo host"), "{screen}");
+        for column in [
+            "STATE",
+            "BUSY/INST",
+            "CALLS",
+            "ERRORS",
+            "RESTARTS",
+            "P99 ms",
+            "CPU/QUOTA",
+            "MEM/LIMIT",
+            "DROPPED",
+        ] {
+            assert!(screen.contains(column), "{column}: {screen}");
+        }
+        for plugin in ["node-census", "cycle-finder", "dead-code", "fault-loop", "fault-memory-bomb"] {
+            assert!(row(&screen, plugin).is_some(), "{plugin}: {screen}");
+        }
+        // The loop runs against a CPU quota: its column reads used/budget.
+        assert!(row(&screen, "fault-loop").unwrap().iter().any(|c| c.ends_with("/2000")), "{screen}");
+        // Select fault-panic (rows are sorted by name: 8th) and read its errors.
+        term.keys(&["Down"; 7]);
+        let screen =
+            term.wait_for("fault-panic's recent errors", |s| s.contains("recent errors: fault-panic"));
+        assert!(screen.contains("trap") && screen.contains("panicked"), "{screen}");
+        term.keys(&["q"]);
+        let screen = term.wait_for("the exit", |s| s.contains("EXITED"));
+        assert!(screen.contains("EXITED 0"), "{screen}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn top_connects_to_a_running_host_and_shows_quarantine() {
+        let quick = RestartPolicy {
+            backoff: Backoff {
+                initial: Duration::from_millis(10),
+                max: Duration::from_millis(10),
+                multiplier: 1.0,
+                jitter: 0.0,
+            },
+            max_restarts: 2,
+            poison_threshold: u32::MAX,
+            ..RestartPolicy::default()
+        };
+        let host = PluginHost::builder()
+            .sandbox(crate::support::sandbox().clone())
+            .restart_policy(quick)
+            .plugins(
+                ["node-census", "fault-panic"].map(|n| PluginSpec::bytes(n, bundled::get(n).unwrap().wasm)),
+            )
+            .metrics_endpoint("127.0.0.1:0".parse().unwrap())
+            .start()
+            .await
+            .unwrap();
+        for _ in 0..3 {
+            host.analyze("node-census", small_graph()).await.unwrap();
+        }
+        for i in 0..10 {
+            if let Err(e) = host.analyze("fault-panic", graph(&[&format!("n{i}")], &[])).await
+                && e.kind() == ErrorKind::Quarantined
+            {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(30)).await;
+        }
+        let addr = host.metrics_endpoint().unwrap().to_string();
+        let term = Terminal::start(&["--connect", &addr, "--interval", "200ms"]);
+        let screen = tokio::task::spawn_blocking(move || {
+            let screen = term.wait_for("the quarantined plugin", |s| {
+                row(s, "fault-panic").is_some_and(|r| r[2] == "quarantined")
+            });
+            term.keys(&["q"]);
+            (screen, term.wait_for("the exit", |s| s.contains("EXITED")))
+        })
+        .await
+        .unwrap();
+        let (screen, exit) = screen;
+        assert!(screen.contains(&format!("http://{addr}/snapshot")), "{screen}");
+        let census = row(&screen, "node-census").unwrap();
+        assert_eq!(&census[2..6], ["running", "0/1", "0", "3"], "{screen}");
+        let panic = row(&screen, "fault-panic").unwrap();
+        assert_eq!(&panic[5..8], ["3", "3", "2"], "calls, errors, restarts: {screen}");
+        assert!(screen.contains("1 quarantined"), "{screen}");
+        assert!(exit.contains("EXITED 0"), "{exit}");
+        host.shutdown().await;
+    }
+
+    #[test]
+    fn top_says_when_it_cannot_reach_the_host() {
+        let term = Terminal::start(&["--connect", "127.0.0.1:9", "--interval", "200ms"]);
+        let screen = term.wait_for("the error", |s| s.contains("cannot reach"));
+        assert!(screen.contains("http://127.0.0.1:9/snapshot"), "{screen}");
+        term.keys(&["q"]);
+        assert!(term.wait_for("the exit", |s| s.contains("EXITED")).contains("EXITED 0"));
+    }
+
+    #[test]
+    fn top_needs_a_terminal() {
+        let (code, _, stderr) = crate::support::output(crate::support::ptplugin().arg("top"));
+        assert_eq!(code, Some(2), "{stderr}");
+        assert!(stderr.contains("needs a terminal"), "{stderr}");
+    }
+}

@@ -50,6 +50,8 @@ pub enum Command {
     Import(ImportArgs),
     /// Crash and restart a plugin thousands of times; report memory, descriptors and restart latency.
     Soak(SoakArgs),
+    /// A live view of a host: plugin states, restarts, latency, CPU and memory against quota, errors.
+    Top(TopArgs),
     /// Run the bundled fault and escape plugins against these limits and policy: is each threat contained?
     Conformance(ConformanceArgs),
     /// Host policy tools.
@@ -504,6 +506,19 @@ pub struct SoakArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct TopArgs {
+    /// Watch the host whose metrics endpoint listens here (e.g. `ptplugin soak --load 10m --metrics
+    /// 127.0.0.1:9464`, or a program that set `PluginHostBuilder::metrics_endpoint`). Without it,
+    /// a demo host runs in this process.
+    #[arg(long, value_name = "ADDR")]
+    pub connect: Option<String>,
+
+    /// Time between refreshes.
+    #[arg(long, value_name = "DURATION", default_value = "500ms", value_parser = parse_duration)]
+    pub interval: Duration,
 }
 
 #[derive(Debug, Args)]

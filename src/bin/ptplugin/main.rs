@@ -12,6 +12,7 @@ mod policy;
 mod report;
 mod run;
 mod soak;
+mod top;
 mod verify_bundle;
 
 use std::process::ExitCode;
@@ -44,7 +45,8 @@ fn main() -> ExitCode {
         | Command::Keygen(_)
         | Command::Sign(_)
         | Command::VerifyBundle(_)
-        | Command::Rollback(_) => args::Format::Text,
+        | Command::Rollback(_)
+        | Command::Top(_) => args::Format::Text,
     };
     match dispatch(cli) {
         Ok(code) => code,
@@ -68,6 +70,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Test(args) => runtime.block_on(author::test(&sandbox()?, args)),
         Command::Sdk(command) => author::sdk(command),
         Command::Soak(args) => runtime.block_on(soak::soak(&sandbox()?, args)),
+        Command::Top(args) => runtime.block_on(top::top(sandbox, args)),
         Command::Conformance(args) => runtime.block_on(conformance::conformance(&sandbox()?, args)),
         Command::Policy(args::PolicyCommand::Check(args)) => policy::check(args),
         Command::Audit(args::AuditCommand::Verify(args)) => audit::verify(args),
@@ -94,8 +97,12 @@ fn sandbox(cache_dir: &Option<std::path::PathBuf>, no_cache: bool) -> Result<San
 }
 
 /// Logs go to stderr. Under `run`, the plugin's own messages (target `ptplugin::guest`) show
-/// from info up; the demo keeps its many plugins' chatter out of the way unless asked.
+/// from info up; the demo keeps its many plugins' chatter out of the way unless asked. `top`
+/// owns the terminal: nothing is logged (what it would say, it shows).
 fn init_tracing(cli: &Cli) {
+    if matches!(cli.command, Command::Top(_)) {
+        return;
+    }
     let default = match (cli.quiet, cli.verbose) {
         (true, _) => "error",
         (false, 0) if matches!(cli.command, Command::Run(_)) => "warn,ptplugin::guest=info",
