@@ -292,7 +292,7 @@ impl PluginHostBuilder {
 ///   PluginHost ──► Registry ──┬─► Supervisor "cycle-finder" 1.2.0 ──┬─► instance 0
 ///       │           (routes)  │        (queue, restarts)            └─► instance 1
 ///       │                     └─► Supervisor "node-census" 0.3.1 ─────► instance 0
-///       └────────► Monitor ◄──── usage from every instance; quota orders to supervisors
+///       └────────► Monitor ◄──── reads each plugin's account (instances write it); quota orders
 /// ```
 #[derive(Clone)]
 pub struct PluginHost {

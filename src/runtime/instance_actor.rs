@@ -1,5 +1,5 @@
 //! The plugin actor: one per instance. It owns the instance (its wasmtime `Store`), runs one job
-//! at a time, answers the caller itself, reports usage to the monitor, and after a crash fails so
+//! at a time, answers the caller itself, records usage in its plugin's meter, and after a crash fails so
 //! that its supervisor sees it — with the crashed job already answered.
 
 use ractor::{Actor, ActorProcessingErr, ActorRef};

@@ -6,7 +6,7 @@
 //!   ├─► Registry ── spawns, links ──► Supervisor (per plugin version) ── links ──► InstanceActor × N
 //!   │     name → version → supervisors;   queue, dispatch, backoff,                owns one Store;
 //!   │     hot swap = new route + Drain     quarantine, poison inputs                 one job at a time
-//!   └─► Monitor ◄── Report (usage per call) ─────────────────────────────────────────┘
+//!   └─► Monitor ◄── reads the Meter accounts instances write after every call ──────┘
 //!         totals, rolling windows; Throttle / Quarantine ──► Supervisor
 //! ```
 //!

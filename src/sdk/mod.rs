@@ -2,6 +2,7 @@
 //! the contract's WIT, C bindings for it, wrapping a core module into a component, and project
 //! scaffolds in four languages ([`scaffold`]).
 
+#[cfg(feature = "bundled-plugins")]
 pub mod harness;
 pub mod scaffold;
 

@@ -3,10 +3,10 @@
 //! plain data for the embedding API and `ptplugin top`.
 //!
 //! ```text
-//! InstanceActor ── Report { usage, error } ──► Monitor ── PluginHandles (counters, histogram)
-//! Events ── Restarted / Quarantined / Released ──┘            │ MetricsSink: own Prometheus
-//!                                                              │ recorder, or the global one
-//! PluginHost::metrics() ◄── status + usage ── MetricsSnapshot  ▼
+//! InstanceActor ── Meter::call(usage, error) ──► Account ── PluginHandles (counters, histogram)
+//! Supervisor ── Meter::restarted / quarantined ──┘   │          │ MetricsSink: own Prometheus
+//!                                                     │          │ recorder, or the global one
+//! PluginHost::metrics() ◄── status + accounts ── MetricsSnapshot ▼
 //! server: GET /metrics (render) · GET /snapshot (JSON)   ◄── PluginHost::prometheus_text()
 //! ```
 
