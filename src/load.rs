@@ -12,7 +12,6 @@ use crate::error::{ErrorKind, Result};
 use crate::graph::Graph;
 use crate::process::sample_process;
 use crate::runtime::host::PluginHost;
-use crate::runtime::restart::{Backoff, RestartPolicy};
 use crate::runtime::spec::PluginSpec;
 use crate::sandbox::Sandbox;
 
@@ -84,18 +83,12 @@ pub struct LoadReport {
 impl LoadReport {
     /// RSS growth from the first sample to the last, bytes.
     pub fn rss_growth(&self) -> i64 {
-        match (self.samples.first(), self.samples.last()) {
-            (Some(a), Some(b)) => b.rss_bytes as i64 - a.rss_bytes as i64,
-            _ => 0,
-        }
+        crate::process::growth(&self.samples, |s| s.rss_bytes as i64)
     }
 
     /// Descriptor growth from the first sample to the last.
     pub fn fd_growth(&self) -> i64 {
-        match (self.samples.first(), self.samples.last()) {
-            (Some(a), Some(b)) => b.fds as i64 - a.fds as i64,
-            _ => 0,
-        }
+        crate::process::growth(&self.samples, |s| s.fds as i64)
     }
 
     /// Analyses per second.
@@ -123,12 +116,7 @@ pub async fn run(
         .enumerate()
         .map(|(i, name)| PluginSpec::bytes(name.clone(), analyses[i % analyses.len()].wasm));
     let crash = bundled::get("fault-panic").map(|p| p.wasm).unwrap_or_default();
-    let policy = RestartPolicy {
-        backoff: Backoff { initial: Duration::ZERO, max: Duration::ZERO, multiplier: 1.0, jitter: 0.0 },
-        max_restarts: u32::MAX,
-        poison_threshold: u32::MAX,
-        ..RestartPolicy::default()
-    };
+    let policy = crate::soak::relentless();
     let mut builder = PluginHost::builder()
         .sandbox(sandbox.clone())
         .restart_policy(policy)

@@ -23,6 +23,14 @@ pub fn sample_process(cycle: usize) -> ProcessSample {
     ProcessSample { cycle, rss_bytes: rss_pages * page, fds }
 }
 
+/// Last minus first of a measure over samples (0 for fewer than two): the growth a soak judges.
+pub fn growth<T>(samples: &[T], measure: impl Fn(&T) -> i64) -> i64 {
+    match (samples.first(), samples.last()) {
+        (Some(a), Some(b)) => measure(b) - measure(a),
+        _ => 0,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -31,5 +39,12 @@ mod tests {
         assert_eq!(s.cycle, 3);
         assert!(s.rss_bytes > 1 << 20, "{s:?}");
         assert!(s.fds >= 3, "stdin, stdout, stderr at least: {s:?}");
+    }
+
+    #[test]
+    fn growth_is_last_minus_first() {
+        assert_eq!(super::growth(&[5i64, 9, 7], |x| *x), 2);
+        assert_eq!(super::growth(&[5i64], |x| *x), 0);
+        assert_eq!(super::growth::<i64>(&[], |x| *x), 0);
     }
 }

@@ -39,18 +39,12 @@ pub struct SoakReport {
 impl SoakReport {
     /// RSS growth from the first sample to the last, in bytes (negative if it shrank).
     pub fn rss_growth(&self) -> i64 {
-        match (self.samples.first(), self.samples.last()) {
-            (Some(a), Some(b)) => b.rss_bytes as i64 - a.rss_bytes as i64,
-            _ => 0,
-        }
+        crate::process::growth(&self.samples, |s| s.rss_bytes as i64)
     }
 
     /// File-descriptor growth from the first sample to the last.
     pub fn fd_growth(&self) -> i64 {
-        match (self.samples.first(), self.samples.last()) {
-            (Some(a), Some(b)) => b.fds as i64 - a.fds as i64,
-            _ => 0,
-        }
+        crate::process::growth(&self.samples, |s| s.fds as i64)
     }
 }
 
@@ -61,12 +55,7 @@ impl SoakReport {
 ///
 /// Any error other than the expected trap and recovery, which would mean supervision failed.
 pub async fn soak(sandbox: Sandbox, cycles: usize, samples: usize) -> Result<SoakReport> {
-    let policy = RestartPolicy {
-        backoff: Backoff { initial: Duration::ZERO, max: Duration::ZERO, multiplier: 1.0, jitter: 0.0 },
-        max_restarts: u32::MAX,
-        poison_threshold: u32::MAX,
-        ..RestartPolicy::default()
-    };
+    let policy = relentless();
     let wasm = bundled::get("fault-panic").map(|p| p.wasm).unwrap_or_default();
     let host = PluginHost::builder()
         .sandbox(sandbox.clone())
@@ -117,6 +106,16 @@ pub async fn soak(sandbox: Sandbox, cycles: usize, samples: usize) -> Result<Soa
         samples: taken,
         live_instances_after: sandbox.live_instances(),
     })
+}
+
+/// Restart at once, every time, whatever the input: what soak and load runs want.
+pub(crate) fn relentless() -> RestartPolicy {
+    RestartPolicy {
+        backoff: Backoff { initial: Duration::ZERO, max: Duration::ZERO, multiplier: 1.0, jitter: 0.0 },
+        max_restarts: u32::MAX,
+        poison_threshold: u32::MAX,
+        ..RestartPolicy::default()
+    }
 }
 
 fn unexpected(wanted: &str, got: Result<crate::Analysis>) -> Error {

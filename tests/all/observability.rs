@@ -100,7 +100,7 @@ mod metrics {
         PluginSpec::bytes(name, bundled::get(name).unwrap().wasm)
     }
 
-    fn quick_restarts() -> RestartPolicy {
+    pub(super) fn quick_restarts() -> RestartPolicy {
         RestartPolicy {
             backoff: Backoff {
                 initial: Duration::from_millis(10),
@@ -114,7 +114,7 @@ mod metrics {
         }
     }
 
-    async fn host(endpoint: bool) -> PluginHost {
+    pub(super) async fn host(endpoint: bool) -> PluginHost {
         let mut builder = PluginHost::builder()
             .sandbox(crate::support::sandbox().clone())
             .restart_policy(quick_restarts())
@@ -126,7 +126,7 @@ mod metrics {
     }
 
     /// Three good calls, a flood, and crashes until quarantine.
-    async fn workload(host: &PluginHost) {
+    pub(super) async fn workload(host: &PluginHost) {
         for _ in 0..3 {
             host.analyze("node-census", small_graph()).await.unwrap();
         }
@@ -265,10 +265,6 @@ mod top {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::time::{Duration, Instant};
 
-    use parseltongue_plugins::{Backoff, ErrorKind, PluginHost, PluginSpec, RestartPolicy, bundled};
-
-    use crate::support::{graph, small_graph};
-
     /// A tmux session running one command in a 160×40 terminal; killed on drop.
     struct Terminal {
         session: String,
@@ -377,38 +373,8 @@ mod top {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn top_connects_to_a_running_host_and_shows_quarantine() {
-        let quick = RestartPolicy {
-            backoff: Backoff {
-                initial: Duration::from_millis(10),
-                max: Duration::from_millis(10),
-                multiplier: 1.0,
-                jitter: 0.0,
-            },
-            max_restarts: 2,
-            poison_threshold: u32::MAX,
-            ..RestartPolicy::default()
-        };
-        let host = PluginHost::builder()
-            .sandbox(crate::support::sandbox().clone())
-            .restart_policy(quick)
-            .plugins(
-                ["node-census", "fault-panic"].map(|n| PluginSpec::bytes(n, bundled::get(n).unwrap().wasm)),
-            )
-            .metrics_endpoint("127.0.0.1:0".parse().unwrap())
-            .start()
-            .await
-            .unwrap();
-        for _ in 0..3 {
-            host.analyze("node-census", small_graph()).await.unwrap();
-        }
-        for i in 0..10 {
-            if let Err(e) = host.analyze("fault-panic", graph(&[&format!("n{i}")], &[])).await
-                && e.kind() == ErrorKind::Quarantined
-            {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(30)).await;
-        }
+        let host = super::metrics::host(true).await;
+        super::metrics::workload(&host).await;
         let addr = host.metrics_endpoint().unwrap().to_string();
         let term = Terminal::start(&["--connect", &addr, "--interval", "200ms"]);
         let screen = tokio::task::spawn_blocking(move || {
