@@ -66,7 +66,21 @@ fn actors(c: &mut Criterion) {
     group.bench_function("trivial plugin through PluginHost (actors)", |b| {
         b.iter(|| runtime.block_on(host.analyze("census", empty.clone())).expect("reply"))
     });
+    // The same host with its own Prometheus recorder and endpoint: what metrics cost per call.
+    let measured = runtime.block_on(async {
+        PluginHost::builder()
+            .sandbox(sandbox.clone())
+            .plugin(PluginSpec::bytes("census", census))
+            .metrics_endpoint("127.0.0.1:0".parse().expect("address"))
+            .start()
+            .await
+            .expect("host")
+    });
+    group.bench_function("trivial plugin through PluginHost, metrics endpoint on", |b| {
+        b.iter(|| runtime.block_on(measured.analyze("census", empty.clone())).expect("reply"))
+    });
     group.finish();
+    runtime.block_on(measured.shutdown());
 
     let mut group = c.benchmark_group("restart");
     group.sample_size(30).measurement_time(Duration::from_secs(5));
