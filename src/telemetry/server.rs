@@ -33,7 +33,14 @@ pub(crate) async fn bind(addr: SocketAddr) -> Result<TcpListener> {
 /// Serves until the task is aborted (at host shutdown) or the host is gone.
 pub(crate) async fn serve(listener: TcpListener, host: WeakHost) {
     loop {
-        let Ok((stream, _)) = listener.accept().await else { continue };
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            // Out of descriptors, say: back off instead of spinning on the error.
+            Err(_) => {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                continue;
+            }
+        };
         let host = host.clone();
         tokio::spawn(async move {
             let service = hyper::service::service_fn(move |req| respond(req, host.clone()));

@@ -363,9 +363,10 @@ mod top {
         assert!(row(&screen, "fault-loop").unwrap().iter().any(|c| c.ends_with("/2000")), "{screen}");
         // Select fault-panic (rows are sorted by name: 8th) and read its errors.
         term.keys(&["Down"; 7]);
-        let screen =
-            term.wait_for("fault-panic's recent errors", |s| s.contains("recent errors: fault-panic"));
+        let screen = term
+            .wait_for("fault-panic's details", |s| s.contains("fault-panic: instances and recent errors"));
         assert!(screen.contains("trap") && screen.contains("panicked"), "{screen}");
+        assert!(screen.contains("instances: #0 "), "one entry per instance: {screen}");
         term.keys(&["q"]);
         let screen = term.wait_for("the exit", |s| s.contains("EXITED"));
         assert!(screen.contains("EXITED 0"), "{screen}");

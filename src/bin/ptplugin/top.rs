@@ -297,18 +297,27 @@ fn draw(frame: &mut Frame, view: &mut View) {
     let mut lines: Vec<Line> = Vec::new();
     let title = match selected {
         Some(p) => {
+            let each: Vec<String> =
+                p.instances.iter().enumerate().map(|(i, s)| format!("#{i} {s}")).collect();
+            lines.push(Line::from(format!(
+                "instances: {} · quota {} · {} crashes, {} quarantines",
+                each.join(" · "),
+                p.quota_level,
+                p.crashes,
+                p.quarantines
+            )));
             if let Some(why) = &p.state_reason {
                 lines.push(Line::styled(format!("quarantined: {why}"), Style::default().fg(Color::Red)));
             }
             for e in p.recent_errors.iter().rev() {
                 lines.push(Line::from(format!("{:<14} {}", e.kind, e.message)));
             }
-            if lines.is_empty() {
+            if p.recent_errors.is_empty() {
                 lines.push(Line::from("no errors"));
             }
-            format!(" recent errors: {} ", p.plugin)
+            format!(" {}: instances and recent errors ", p.plugin)
         }
-        None => " recent errors ".to_string(),
+        None => " instances and recent errors ".to_string(),
     };
     frame.render_widget(
         Paragraph::new(lines)
