@@ -447,12 +447,11 @@ async fn slot_leak() -> (Outcome, String) {
         Graph::from_json(&format!(r#"{{"nodes":[{{"id":"{mode}:4242","node_type":"order"}}]}}"#))
             .unwrap_or_default()
     };
-    let traces = |a: &Analysis| a.result.findings.iter().filter(|f| f.starts_with("secret found")).count();
     let run = async {
         let plain = Sandbox::builder().no_cache().build()?;
         let mut control = probe(&plain)?.instance();
         control.analyze(&order("write")).await?;
-        let seen = traces(&control.analyze(&order("scan")).await?);
+        let seen = ResidueScan::read(&control.analyze(&order("scan")).await?.result.findings).traces;
         if seen == 0 {
             return Ok((
                 Outcome::NotContained,
@@ -470,8 +469,9 @@ async fn slot_leak() -> (Outcome, String) {
             writer.analyze(&order("write")).await?;
             drop(writer);
             let scan = plugin.analyze(&order("scan")).await?;
-            leaks += traces(&scan);
-            grown_nonzero += scan.result.findings.first().map_or(0, |f| nonzero_words(f));
+            let scan = ResidueScan::read(&scan.result.findings);
+            leaks += scan.traces;
+            grown_nonzero += scan.nonzero_grown_words;
         }
         Ok::<_, Error>(if leaks == 0 && grown_nonzero == 0 {
             (
@@ -489,13 +489,27 @@ async fn slot_leak() -> (Outcome, String) {
         .unwrap_or_else(|e| (Outcome::NotContained, format!("could not run the check: {}: {e}", e.kind())))
 }
 
-fn nonzero_words(scan_summary: &str) -> usize {
-    scan_summary
-        .split("; ")
-        .nth(1)
-        .and_then(|s| s.split(' ').next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(1)
+/// What a `probe-memory-residue` scan reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResidueScan {
+    /// Places where a run of the secret was found.
+    pub traces: usize,
+    /// Nonzero words in the pages the scanner grew itself (fresh pages must be zero).
+    pub nonzero_grown_words: usize,
+}
+
+impl ResidueScan {
+    /// Reads a scan's findings; an unreadable summary counts as a nonzero word (never as clean).
+    pub fn read(findings: &[String]) -> ResidueScan {
+        let traces = findings.iter().filter(|f| f.starts_with("secret found at")).count();
+        let nonzero_grown_words = findings
+            .first()
+            .and_then(|s| s.split("; ").nth(1))
+            .and_then(|s| s.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(1);
+        ResidueScan { traces, nonzero_grown_words }
+    }
 }
 
 /// `MemTotal` from `/proc/meminfo`, bytes.
@@ -524,6 +538,21 @@ mod tests {
         let home = Grants { env: vec!["HOME".into()], ..Grants::default() };
         assert_eq!(escapes(&env, &home).0, Outcome::AllowedByPolicy);
         assert_eq!(escapes(&["write /tmp/x: ok".into()], &etc).0, Outcome::NotContained);
+    }
+
+    #[test]
+    fn a_residue_scan_is_never_read_as_clean_by_accident() {
+        let clean =
+            ["scanned 5120 KiB of linear memory; 0 nonzero words in 2048 KiB of grown pages".to_string()];
+        assert_eq!(ResidueScan::read(&clean), ResidueScan { traces: 0, nonzero_grown_words: 0 });
+        let leaked = [
+            "scanned 5120 KiB of linear memory; 7 nonzero words in 2048 KiB of grown pages".to_string(),
+            "secret found at 0x1000".to_string(),
+            "secret found at 0x9000".to_string(),
+        ];
+        assert_eq!(ResidueScan::read(&leaked), ResidueScan { traces: 2, nonzero_grown_words: 7 });
+        assert_eq!(ResidueScan::read(&["garbled".to_string()]).nonzero_grown_words, 1);
+        assert_eq!(ResidueScan::read(&[]).nonzero_grown_words, 1);
     }
 
     #[test]

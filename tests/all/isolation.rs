@@ -1,6 +1,7 @@
 //! Memory isolation between instances: what one instance wrote must never be visible to the
 //! next, in particular when the pooling allocator hands the next one the same slot.
 
+use parseltongue_plugins::conformance::ResidueScan;
 use parseltongue_plugins::{Graph, Plugin, PluginOptions, Pooling, Sandbox, bundled};
 
 use crate::support::graph;
@@ -15,15 +16,8 @@ fn order(mode: &str, seed: u64) -> Graph {
     graph(&[&format!("{mode}:{seed}")], &[])
 }
 
-fn traces(findings: &[String]) -> usize {
-    findings.iter().filter(|f| f.starts_with("secret found at")).count()
-}
-
-/// The scan reports how many nonzero words it saw in pages it grew itself.
-fn nonzero_grown_words(findings: &[String]) -> usize {
-    let first = &findings[0];
-    let n = first.split("; ").nth(1).and_then(|s| s.split(' ').next()).expect(first);
-    n.parse().expect(first)
+fn scan(findings: &[String]) -> ResidueScan {
+    ResidueScan::read(findings)
 }
 
 #[tokio::test]
@@ -35,9 +29,9 @@ async fn the_probe_finds_a_secret_left_in_the_same_instance() {
     let wrote = instance.analyze(&order("write", 7)).await.unwrap().result.findings;
     assert!(wrote.iter().any(|f| f.starts_with("grown pages: 1024 KiB")), "{wrote:?}");
     let seen = instance.analyze(&order("scan", 7)).await.unwrap().result.findings;
-    assert!(traces(&seen) >= 3, "static area, heap and grown pages: {seen:?}");
+    assert!(scan(&seen).traces >= 3, "static area, heap and grown pages: {seen:?}");
     let other_seed = instance.analyze(&order("scan", 8)).await.unwrap().result.findings;
-    assert_eq!(traces(&other_seed), 0, "{other_seed:?}");
+    assert_eq!(scan(&other_seed).traces, 0, "{other_seed:?}");
 }
 
 #[tokio::test]
@@ -59,8 +53,7 @@ async fn a_pooled_slot_is_wiped_between_instances() {
         drop(writer);
         // One instance slot in the whole sandbox: the scanner must get the writer's.
         let seen = plugin.analyze(&order("scan", seed)).await.expect("scans").result.findings;
-        assert_eq!(traces(&seen), 0, "round {round}: {seen:?}");
-        assert_eq!(nonzero_grown_words(&seen), 0, "round {round}: {seen:?}");
+        assert_eq!(scan(&seen), ResidueScan { traces: 0, nonzero_grown_words: 0 }, "round {round}: {seen:?}");
     }
 }
 
@@ -70,5 +63,5 @@ async fn on_demand_instances_start_from_clean_memory_too() {
     let plugin = probe(&sandbox);
     plugin.analyze(&order("write", 21)).await.unwrap();
     let seen = plugin.analyze(&order("scan", 21)).await.unwrap().result.findings;
-    assert_eq!((traces(&seen), nonzero_grown_words(&seen)), (0, 0), "{seen:?}");
+    assert_eq!(scan(&seen), ResidueScan { traces: 0, nonzero_grown_words: 0 }, "{seen:?}");
 }
