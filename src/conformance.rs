@@ -230,11 +230,11 @@ impl Conformance {
         let capabilities = hostile_requests(threat);
         let decision = self.decision(name, &capabilities);
         let limits = &decision.limits;
-        let listener = TcpListener::bind("127.0.0.1:0").ok();
-        let port = listener.as_ref().and_then(|l| l.local_addr().ok()).map_or(0, |a| a.port());
         let mut options = PluginOptions::new().limits(limits.clone()).grants(decision.granted.clone());
-        if threat == Threat::NetEscape {
-            options = options.config("port", port.to_string());
+        // The net escape aims at a real listener on this machine, kept open until the check ends.
+        let listener = (threat == Threat::NetEscape).then(|| TcpListener::bind("127.0.0.1:0").ok()).flatten();
+        if let Some(addr) = listener.as_ref().and_then(|l| l.local_addr().ok()) {
+            options = options.config("port", addr.port().to_string());
         }
         if threat == Threat::MemoryBomb && limits.memory_bytes > self.memory_ceiling {
             return (
