@@ -167,13 +167,7 @@ async fn faults_in_one_plugin_leave_others_untouched() {
 
 #[tokio::test]
 async fn faults_are_contained_in_pooled_instance_slots_too() {
-    use parseltongue_plugins::{Pooling, Sandbox};
-    let cache = tempfile::tempdir().unwrap();
-    let pooled = Sandbox::builder()
-        .cache_dir(cache.path())
-        .pooling(Pooling { instances: 4, memory_mb: 64 })
-        .build()
-        .unwrap();
+    let pooled = crate::support::pooled_sandbox(4);
     for (name, kind) in [
         ("fault-memory-bomb", ErrorKind::MemoryLimit),
         ("fault-panic", ErrorKind::Trap),

@@ -2,7 +2,7 @@
 //! next, in particular when the pooling allocator hands the next one the same slot.
 
 use parseltongue_plugins::conformance::ResidueScan;
-use parseltongue_plugins::{Graph, Plugin, PluginOptions, Pooling, Sandbox, bundled};
+use parseltongue_plugins::{Graph, Plugin, PluginOptions, Sandbox, bundled};
 
 use crate::support::graph;
 
@@ -36,13 +36,7 @@ async fn the_probe_finds_a_secret_left_in_the_same_instance() {
 
 #[tokio::test]
 async fn a_pooled_slot_is_wiped_between_instances() {
-    let cache = tempfile::tempdir().unwrap();
-    let pooled = Sandbox::builder()
-        .cache_dir(cache.path())
-        .pooling(Pooling { instances: 1, memory_mb: 64 })
-        .build()
-        .unwrap();
-    let plugin = probe(&pooled);
+    let plugin = probe(&crate::support::pooled_sandbox(1));
     // The same secret every round: whichever memory slot the scanner gets, an earlier writer
     // used it.
     let seed = 11;

@@ -330,20 +330,11 @@ fn draw(frame: &mut Frame, view: &mut View) {
 /// A host whose plugins show every state: analyses answering, a panicking plugin restarting with
 /// backoff until quarantined, a loop against a CPU quota, a memory bomb, a flood being dropped.
 async fn demo(sandbox: Sandbox) -> Result<Source, Failure> {
-    let names = [
-        "node-census",
-        "cycle-finder",
-        "page-rank",
-        "blast-radius",
-        "god-objects",
-        "api-surface",
-        "dead-code",
-        "fault-panic",
-        "fault-loop",
-        "fault-memory-bomb",
-        "fault-log-flood",
-    ];
-    let specs = names.iter().filter_map(|n| bundled::get(n)).map(|p| {
+    // Every bundled analysis, and the misbehaving plugins whose states are worth watching.
+    let faults = ["fault-panic", "fault-loop", "fault-memory-bomb", "fault-log-flood"];
+    let plugins =
+        bundled::PLUGINS.iter().filter(|p| p.role == bundled::Role::Analysis || faults.contains(&p.name));
+    let specs = plugins.map(|p| {
         let spec = PluginSpec::bytes(p.name, p.wasm);
         if p.name == "fault-loop" {
             // 300 ms per call against 2 s of CPU per 20 s: warned, throttled, then stopped.
