@@ -37,7 +37,7 @@ fn native(analysis: &str, nodes: &[GraphNode], edges: &[GraphEdge]) -> report::R
 fn instance(sandbox: &Sandbox, plugin: &str, repeat: usize, fuel: bool) -> PluginInstance {
     let limits = Limits {
         memory_bytes: 2048 * MIB,
-        timeout: Duration::from_secs(120),
+        cpu_time: Duration::from_secs(120),
         fuel: fuel.then_some(u64::MAX / 2),
         ..Limits::default()
     };

@@ -33,7 +33,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         ..RestartPolicy::default()
     };
     let quick =
-        PluginOptions::new().limits(Limits { timeout: Duration::from_millis(200), ..Limits::default() });
+        PluginOptions::new().limits(Limits { cpu_time: Duration::from_millis(200), ..Limits::default() });
     let host = PluginHost::builder()
         .restart_policy(policy)
         .plugin(spec("node-census"))

@@ -14,6 +14,11 @@
 //! Writing happens on one thread fed by a bounded channel: callers never block on the disk unless
 //! thousands of records are pending, and no record is ever dropped.
 //!
+//! Many writers, one chain: hosts in any number of processes may append to one log. Each batch
+//! of records is written under an exclusive `flock` of the log file; under it, the writer first
+//! reads and checks whatever other writers appended since its own last batch, continues the chain
+//! after it, and rewrites the head. [`verify`] reads under a shared lock.
+//!
 //! Trust: the chain and head detect changes made by anyone who cannot rewrite both the log and its
 //! head consistently. An attacker with the host's own write access can forge a consistent history;
 //! ship records off the machine when that matters.
@@ -161,63 +166,51 @@ impl std::fmt::Debug for AuditLog {
     }
 }
 
+/// The one writer of a log in this host. Between batches other processes may append: every
+/// batch takes the log's exclusive lock, reads and checks what they appended, and continues the
+/// chain after it.
 struct Writer {
     file: File,
+    path: PathBuf,
     head_path: PathBuf,
-    seq: u64,
-    prev: String,
+    /// Where the chain stands: the next record's sequence number, the last record's hash, the
+    /// lines and bytes of the log known to verify.
+    at: Cursor,
 }
 
 impl AuditLog {
     /// Opens `path` for appending (creating it, mode 0600), continuing its chain; a torn last line
-    /// is moved to `<path>.torn` and recorded.
+    /// is moved to `<path>.torn` and recorded. Any number of hosts, in any processes, may hold
+    /// the same log open: appends are serialised by an exclusive lock on the file (`flock`), and
+    /// each continues the chain where the last writer left it.
     ///
     /// # Errors
     ///
-    /// [`Error::Io`] if the file cannot be opened, or its existing records are not a valid chain
-    /// (appending to a tampered log would hide the tampering).
+    /// [`Error::Io`] if the file cannot be opened or is not a regular file, or its existing
+    /// records are not a valid chain (appending to a tampered log would hide the tampering).
     pub fn open(path: impl Into<PathBuf>) -> Result<AuditLog> {
         use std::os::unix::fs::OpenOptionsExt;
         let path = path.into();
         let io =
             |what: &str, e: std::io::Error| Error::io(format!("audit log {}: {what}", path.display()), e);
-        let report = if path.exists() { Some(verify(&path)?) } else { None };
-        if let Some(r) = &report
-            && let Some(bad) = &r.first_bad
+        if let Ok(meta) = std::fs::metadata(&path)
+            && !meta.is_file()
         {
-            return Err(io(
-                "refusing to append to a log that does not verify",
-                std::io::Error::other(format!("line {}: {}", bad.line, bad.reason)),
-            ));
+            return Err(io("cannot open", not_a_regular_file()));
         }
-        let mut file = OpenOptions::new()
+        let file = OpenOptions::new()
             .create(true)
             .read(true)
             .append(true)
             .mode(0o600)
             .open(&path)
             .map_err(|e| io("cannot open", e))?;
-        let mut pending = Vec::new();
-        let (mut seq, mut prev) = (0, GENESIS.to_string());
-        if let Some(r) = report {
-            if let Some(torn) = r.torn_tail {
-                let torn_bytes =
-                    move_torn_tail(&mut file, &path, torn.offset).map_err(|e| io("cannot recover", e))?;
-                pending.push(AuditRecord::TornTailRecovered { bytes: torn_bytes });
-            }
-            if let Some((last_seq, last_hash)) = r.last {
-                seq = last_seq + 1;
-                prev = last_hash;
-            }
-        }
-        pending.insert(0, AuditRecord::Opened { host_version: env!("CARGO_PKG_VERSION").into() });
-        let mut head_path = path.clone().into_os_string();
-        head_path.push(".head");
-        let mut writer = Writer { file, head_path: head_path.into(), seq, prev };
-        for record in pending {
-            writer.write(&record).map_err(|e| io("cannot write", e))?;
-        }
-        writer.sync_head().map_err(|e| io("cannot write the head", e))?;
+        let mut writer =
+            Writer { file, head_path: head_path(&path), path: path.clone(), at: Cursor::start() };
+        writer.file.lock().map_err(|e| io("cannot lock", e))?;
+        let opened = writer.open();
+        let _ = writer.file.unlock();
+        opened.map_err(|e| io("refusing to append", e))?;
 
         let (tx, rx) = bounded(PENDING);
         let handle = std::thread::Builder::new()
@@ -255,21 +248,44 @@ impl AuditLog {
     }
 }
 
+fn head_path(path: &Path) -> PathBuf {
+    let mut head = path.as_os_str().to_owned();
+    head.push(".head");
+    head.into()
+}
+
+fn not_a_regular_file() -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a regular file (a device, FIFO or directory)")
+}
+
 impl Writer {
+    /// Under the lock: checks the whole log, recovers a torn tail, records the opening.
+    fn open(&mut self) -> std::io::Result<()> {
+        let report = verify_file(&self.path, &self.file)?;
+        if let Some(problem) = report.problem() {
+            return Err(std::io::Error::other(format!("the log does not verify: {problem}")));
+        }
+        let mut pending = vec![AuditRecord::Opened { host_version: env!("CARGO_PKG_VERSION").into() }];
+        if let Some(torn) = &report.torn_tail {
+            let bytes = move_torn_tail(&mut self.file, &self.path, torn.offset)?;
+            pending.push(AuditRecord::TornTailRecovered { bytes });
+        }
+        self.at = report.end;
+        for record in &pending {
+            self.write(record)?;
+        }
+        self.sync_head()
+    }
+
     fn run(mut self, rx: Receiver<Command>) {
         let mut stop = false;
         while !stop && let Ok(cmd) = rx.recv() {
-            let mut wrote = false;
+            let mut records = Vec::new();
             let mut waiting = Vec::new();
-            // Write what is queued as one batch, then update the head once.
+            // What is queued is one batch: one lock, one head update.
             for cmd in std::iter::once(cmd).chain(rx.try_iter()) {
                 match cmd {
-                    Command::Record(record) => {
-                        if let Err(e) = self.write(&record) {
-                            tracing::error!("audit log write failed: {e}");
-                        }
-                        wrote = true;
-                    }
+                    Command::Record(record) => records.push(record),
                     Command::Flush(done) => waiting.push(done),
                     Command::Stop => {
                         stop = true;
@@ -277,8 +293,14 @@ impl Writer {
                     }
                 }
             }
-            if wrote && let Err(e) = self.sync_head() {
-                tracing::error!("audit head write failed: {e}");
+            if !records.is_empty()
+                && let Err(e) = self.batch(&records)
+            {
+                tracing::error!(
+                    "audit log {}: {} records not written: {e}",
+                    self.path.display(),
+                    records.len()
+                );
             }
             for done in waiting {
                 let _ = done.send(());
@@ -287,24 +309,72 @@ impl Writer {
         let _ = self.file.sync_all();
     }
 
+    /// Appends `records` under the log's exclusive lock, after whatever other writers appended.
+    fn batch(&mut self, records: &[AuditRecord]) -> std::io::Result<()> {
+        self.file.lock()?;
+        let result = self.catch_up().and_then(|()| {
+            for record in records {
+                self.write(record)?;
+            }
+            self.sync_head()
+        });
+        let _ = self.file.unlock();
+        result
+    }
+
+    /// Reads and checks what other writers appended since this one last wrote.
+    fn catch_up(&mut self) -> std::io::Result<()> {
+        let len = self.file.metadata()?.len();
+        if len == self.at.offset {
+            return Ok(());
+        }
+        if len < self.at.offset {
+            return Err(std::io::Error::other(format!(
+                "the log shrank from {} to {len} bytes under this host (truncated by someone else)",
+                self.at.offset
+            )));
+        }
+        let mut reader = BufReader::new(File::open(&self.path)?);
+        reader.seek(SeekFrom::Start(self.at.offset))?;
+        let mut report = chain(reader, self.at.clone())?;
+        if let Some(suspect) = report.end.suspect.take() {
+            report.first_bad = Some(suspect.broken_link());
+        }
+        if let Some(bad) = &report.first_bad {
+            return Err(std::io::Error::other(format!(
+                "another writer left a record that does not verify: line {}: {}",
+                bad.line, bad.reason
+            )));
+        }
+        self.at = report.end;
+        if let Some(torn) = report.torn_tail {
+            // Another writer crashed mid-line.
+            let bytes = move_torn_tail(&mut self.file, &self.path, torn.offset)?;
+            self.write(&AuditRecord::TornTailRecovered { bytes })?;
+        }
+        Ok(())
+    }
+
     fn write(&mut self, record: &AuditRecord) -> std::io::Result<()> {
         let time = humantime::format_rfc3339_millis(SystemTime::now()).to_string();
         let line = serde_json::to_string(
-            &json!({ "seq": self.seq, "time": time, "prev": self.prev, "record": record }),
+            &json!({ "seq": self.at.seq, "time": time, "prev": self.at.prev, "record": record }),
         )
         .map_err(std::io::Error::other)?;
         let mut bytes = line.into_bytes();
         let hash = hex::encode(Sha256::digest(&bytes));
         bytes.push(b'\n');
         self.file.write_all(&bytes)?;
-        self.prev = hash;
-        self.seq += 1;
+        self.at.prev = hash;
+        self.at.seq += 1;
+        self.at.line += 1;
+        self.at.offset += bytes.len() as u64;
         Ok(())
     }
 
     /// Records the last sequence number and hash in the head file (write then rename).
     fn sync_head(&mut self) -> std::io::Result<()> {
-        let head = json!({ "seq": self.seq.checked_sub(1), "hash": self.prev });
+        let head = json!({ "seq": self.at.seq.checked_sub(1), "hash": self.at.prev });
         let tmp = self.head_path.with_extension("head.tmp");
         std::fs::write(&tmp, serde_json::to_vec(&head).map_err(std::io::Error::other)?)?;
         std::fs::rename(&tmp, &self.head_path)
@@ -315,7 +385,7 @@ impl Writer {
 fn move_torn_tail(file: &mut File, path: &Path, offset: u64) -> std::io::Result<u64> {
     let mut tail = Vec::new();
     file.seek(SeekFrom::Start(offset))?;
-    file.read_to_end(&mut tail)?;
+    file.take(MAX_RECORD_BYTES).read_to_end(&mut tail)?;
     let mut torn = path.as_os_str().to_owned();
     torn.push(".torn");
     OpenOptions::new().create(true).append(true).open(PathBuf::from(torn))?.write_all(&tail)?;
@@ -323,10 +393,11 @@ fn move_torn_tail(file: &mut File, path: &Path, offset: u64) -> std::io::Result<
     Ok(tail.len() as u64)
 }
 
-/// The first record that breaks the chain.
+/// The first record that fails verification.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct BadRecord {
-    /// 1-based line number.
+    /// 1-based line number (for records missing from the end: the line where the first one
+    /// should be).
     pub line: u64,
     /// What is wrong with it.
     pub reason: String,
@@ -341,6 +412,22 @@ pub struct TornTail {
     pub offset: u64,
 }
 
+/// What the head file (`<log>.head`) said about the end of the log.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case", tag = "status", content = "reason")]
+pub enum HeadCheck {
+    /// There is no head file: removing the last records cannot be detected.
+    Missing,
+    /// The log ends where its head file says.
+    Agrees,
+    /// The log and its head file disagree; `first_bad` names the record.
+    Disagrees,
+    /// The head file exists but is not one this host wrote (unreadable or malformed).
+    Unreadable(String),
+    /// Not compared: a record before the end is already bad.
+    NotReached,
+}
+
 /// What [`verify`] found.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct VerifyReport {
@@ -350,33 +437,60 @@ pub struct VerifyReport {
     pub first_bad: Option<BadRecord>,
     /// An incomplete last line: a crash mid-write, not tampering; earlier records stand.
     pub torn_tail: Option<TornTail>,
-    /// Whether a head file was there to check the end of the log against.
+    /// Whether a head file was there (and readable) to check the end of the log against.
     pub head_checked: bool,
-    /// The last valid record's sequence number and hash.
+    /// What comparing with the head file found.
+    pub head: HeadCheck,
+    /// Where the chain of valid records ends.
     #[serde(skip)]
-    pub last: Option<(u64, String)>,
+    end: Cursor,
 }
 
 impl VerifyReport {
-    /// Whether the whole log verifies (no tampering, no torn line).
+    /// Whether the whole log verifies (no tampering, no torn line, a readable head file if any).
     pub fn is_intact(&self) -> bool {
-        self.first_bad.is_none() && self.torn_tail.is_none()
+        self.problem().is_none() && self.torn_tail.is_none()
+    }
+
+    /// The first thing that makes the log not verify, in words (a torn tail is not tampering
+    /// and is not one).
+    pub fn problem(&self) -> Option<String> {
+        match (&self.first_bad, &self.head) {
+            (Some(bad), _) => Some(format!("line {}: {}", bad.line, bad.reason)),
+            (None, HeadCheck::Unreadable(why)) => Some(format!("the head file: {why}")),
+            _ => None,
+        }
     }
 }
 
-/// Checks the chain of the log at `path` and its head file.
+/// Longest line read as one record; a longer one is not a record this host wrote.
+const MAX_RECORD_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Checks the chain of the log at `path` and its head file. Safe while hosts append to it: it
+/// reads under a shared lock, so it never sees a line half-written.
 ///
 /// # Errors
 ///
-/// [`Error::Io`] if the file cannot be read.
+/// [`Error::Io`] if the file cannot be read or is not a regular file (a device, a FIFO).
 pub fn verify(path: &Path) -> Result<VerifyReport> {
-    let file =
-        File::open(path).map_err(|e| Error::io(format!("cannot read audit log {}", path.display()), e))?;
-    let (mut report, lines) = chain(BufReader::new(file))
-        .map_err(|e| Error::io(format!("cannot read audit log {}", path.display()), e))?;
-    if report.first_bad.is_none() {
-        check_head(path, &mut report, lines);
+    let io = |e| Error::io(format!("cannot read audit log {}", path.display()), e);
+    let meta = std::fs::metadata(path).map_err(io)?;
+    if !meta.is_file() {
+        return Err(io(not_a_regular_file()));
     }
+    let file = File::open(path).map_err(io)?;
+    file.lock_shared().map_err(io)?;
+    let report = verify_file(path, &file).map_err(io);
+    let _ = file.unlock();
+    report
+}
+
+/// The chain and head checks of an open log (its lock held by the caller).
+fn verify_file(path: &Path, file: &File) -> std::io::Result<VerifyReport> {
+    let mut reader = BufReader::new(file.try_clone()?);
+    reader.seek(SeekFrom::Start(0))?;
+    let mut report = chain(reader, Cursor::start())?;
+    check_head(&head_path(path), &mut report);
     Ok(report)
 }
 
@@ -387,84 +501,287 @@ pub fn verify(path: &Path) -> Result<VerifyReport> {
 ///
 /// What reading fails with.
 pub fn verify_chain(log: impl BufRead) -> std::io::Result<VerifyReport> {
-    chain(log).map(|(report, _)| report)
+    let mut report = chain(log, Cursor::start())?;
+    // Without a head file, a suspect last link cannot be settled: name the record that breaks it.
+    if let Some(suspect) = report.end.suspect.take() {
+        report.first_bad = Some(suspect.broken_link());
+    }
+    Ok(report)
 }
 
-/// The chain check; also the number of lines read.
-fn chain(mut reader: impl BufRead) -> std::io::Result<(VerifyReport, u64)> {
-    let mut report =
-        VerifyReport { valid_records: 0, first_bad: None, torn_tail: None, head_checked: false, last: None };
-    let (mut prev, mut offset, mut line_no) = (GENESIS.to_string(), 0u64, 0u64);
+/// A position in the chain: what the next record must carry, and what came before.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+struct Cursor {
+    /// The next record's sequence number.
+    seq: u64,
+    /// The hash of the last valid record (or [`GENESIS`]).
+    prev: String,
+    /// Lines read so far.
+    line: u64,
+    /// Bytes of valid records so far.
+    offset: u64,
+    /// The last line read does not chain to the one before it and nothing came after: who was
+    /// edited (it, or the one before it) is for the head file to settle.
+    suspect: Option<Suspect>,
+}
+
+impl Cursor {
+    fn start() -> Cursor {
+        Cursor { prev: GENESIS.to_string(), ..Cursor::default() }
+    }
+}
+
+/// A last record whose `prev` is not the hash of the record before it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Suspect {
+    line: u64,
+    seq: u64,
+    hash: String,
+}
+
+impl Suspect {
+    /// Blame the suspect itself.
+    fn broken_link(&self) -> BadRecord {
+        BadRecord { line: self.line, reason: BROKEN_LINK.into() }
+    }
+
+    /// Blame the record before it: the suspect is intact (the head file names it), so the one
+    /// it chains to was changed.
+    fn edited_before(&self) -> BadRecord {
+        BadRecord { line: self.line - 1, reason: EDITED.into() }
+    }
+}
+
+const BROKEN_LINK: &str =
+    "does not chain to the record before it (its `prev` was changed, or records were inserted)";
+const EDITED: &str = "edited: the record after it chains to a different version of this one";
+
+/// One line of a log, at most [`MAX_RECORD_BYTES`] long.
+enum Line {
+    /// A whole line, without its newline.
+    Complete(Vec<u8>),
+    /// The file ends without a newline: a torn write.
+    Torn,
+    /// Longer than any record.
+    TooLong,
+}
+
+/// Reads up to and including the next newline, never holding more than a record's worth.
+fn read_line(reader: &mut impl BufRead) -> std::io::Result<Option<(Line, u64)>> {
     let mut buf = Vec::new();
+    let mut read = 0u64;
     loop {
-        buf.clear();
-        let n = reader.read_until(b'\n', &mut buf)?;
-        if n == 0 {
-            break;
+        let available = reader.fill_buf()?;
+        if available.is_empty() {
+            return Ok((read > 0).then_some((Line::Torn, read)));
         }
-        line_no += 1;
-        let complete = buf.last() == Some(&b'\n');
-        let body = if complete { &buf[..buf.len() - 1] } else { &buf[..] };
+        let (chunk, done) = match available.iter().position(|&b| b == b'\n') {
+            Some(i) => (&available[..i], Some(i + 1)),
+            None => (available, None),
+        };
+        if buf.len() as u64 + (chunk.len() as u64) <= MAX_RECORD_BYTES {
+            buf.extend_from_slice(chunk);
+        } else {
+            buf.clear();
+            buf.shrink_to_fit();
+            // Skip to the newline without keeping anything.
+            let used = done.unwrap_or(available.len());
+            reader.consume(used);
+            read += used as u64;
+            if done.is_some() {
+                return Ok(Some((Line::TooLong, read)));
+            }
+            loop {
+                let available = reader.fill_buf()?;
+                if available.is_empty() {
+                    return Ok(Some((Line::TooLong, read)));
+                }
+                let (used, end) = match available.iter().position(|&b| b == b'\n') {
+                    Some(i) => (i + 1, true),
+                    None => (available.len(), false),
+                };
+                reader.consume(used);
+                read += used as u64;
+                if end {
+                    return Ok(Some((Line::TooLong, read)));
+                }
+            }
+        }
+        let used = done.unwrap_or(available.len());
+        reader.consume(used);
+        read += used as u64;
+        if done.is_some() {
+            return Ok(Some((Line::Complete(buf), read)));
+        }
+    }
+}
+
+/// A parsed record's sequence number and `prev`.
+fn link(body: &[u8]) -> std::result::Result<(Option<u64>, Option<String>), String> {
+    let record: Value = serde_json::from_slice(body).map_err(|e| format!("not a JSON record: {e}"))?;
+    Ok((record["seq"].as_u64(), record["prev"].as_str().map(String::from)))
+}
+
+/// The chain check from `at` onwards. Every check names the first record that fails:
+/// a record whose `prev` is not the hash of the one before it is either itself changed, or the
+/// one before it was edited (which leaves that one's own fields consistent): the record after
+/// settles which — if it chains to this one, this one is intact and the edit was before.
+fn chain(mut reader: impl BufRead, mut at: Cursor) -> std::io::Result<VerifyReport> {
+    let mut report = VerifyReport {
+        valid_records: 0,
+        first_bad: None,
+        torn_tail: None,
+        head_checked: false,
+        head: HeadCheck::NotReached,
+        end: Cursor::default(),
+    };
+    while let Some((line, n)) = read_line(&mut reader)? {
+        let line_no = at.line + 1;
         let bad = |reason: String| BadRecord { line: line_no, reason };
-        let parsed: std::result::Result<Value, _> = serde_json::from_slice(body);
-        if !complete {
-            // A crash mid-write leaves no newline; anything after a newline is a full record.
-            report.torn_tail = Some(TornTail { line: line_no, offset });
+        if let Line::Torn = line {
+            // A crash mid-write leaves no newline; anything before a newline is a full record.
+            report.torn_tail = Some(TornTail { line: line_no, offset: at.offset });
             break;
         }
-        let record = match parsed {
-            Ok(v) => v,
-            Err(e) => {
-                report.first_bad = Some(bad(format!("not a JSON record: {e}")));
+        if let Some(suspect) = at.suspect.take() {
+            // The record after a broken link: does it chain to the suspect?
+            let chains = match &line {
+                Line::Complete(body) => matches!(
+                    link(body),
+                    Ok((Some(seq), Some(prev))) if seq == suspect.seq + 1 && prev == suspect.hash
+                ),
+                _ => false,
+            };
+            if chains {
+                report.valid_records -= 1;
+                report.first_bad = Some(suspect.edited_before());
+            } else {
+                report.first_bad = Some(suspect.broken_link());
+            }
+            break;
+        }
+        let body = match line {
+            Line::Complete(body) => body,
+            _ => {
+                report.first_bad = Some(bad(format!("longer than {MAX_RECORD_BYTES} bytes: not a record")));
                 break;
             }
         };
-        let expected_seq = report.valid_records;
-        if record["seq"].as_u64() != Some(expected_seq) {
-            report.first_bad = Some(bad(format!(
-                "sequence {} where {expected_seq} was expected (removed or reordered)",
-                record["seq"]
-            )));
-            break;
-        }
-        if record["prev"].as_str() != Some(prev.as_str()) {
+        let hash = hex::encode(Sha256::digest(&body));
+        let (seq, prev) = match link(&body) {
+            Ok(link) => link,
+            Err(reason) => {
+                report.first_bad = Some(bad(reason));
+                break;
+            }
+        };
+        if seq != Some(at.seq) {
+            let found = seq.map_or_else(|| "no sequence number".to_string(), |s| format!("sequence {s}"));
             report.first_bad =
-                Some(bad("does not chain to the record before it (edited, removed or reordered)".into()));
+                Some(bad(format!("{found} where {} was expected (records removed or reordered)", at.seq)));
             break;
         }
-        prev = hex::encode(Sha256::digest(body));
+        if prev.as_deref() != Some(at.prev.as_str()) {
+            if at.seq == 0 {
+                report.first_bad = Some(bad("the first record does not start the chain".into()));
+                break;
+            }
+            at.suspect = Some(Suspect { line: line_no, seq: at.seq, hash });
+            at.line += 1;
+            continue;
+        }
+        at.prev = hash;
+        at.seq += 1;
+        at.line += 1;
+        at.offset += n;
         report.valid_records += 1;
-        report.last = Some((expected_seq, prev.clone()));
-        offset += n as u64;
     }
-    Ok((report, line_no))
+    report.end = at;
+    Ok(report)
 }
 
-/// Compares the log's end with its head file: a shorter log or a different last hash means the
-/// tail was removed or its last record edited.
-fn check_head(path: &Path, report: &mut VerifyReport, lines: u64) {
-    let mut head_path = path.as_os_str().to_owned();
-    head_path.push(".head");
-    let Ok(text) = std::fs::read(PathBuf::from(head_path)) else { return };
+/// Compares the log's end with its head file: a shorter log, or a last record with another hash,
+/// means the tail was removed or edited. Settles a suspect last link.
+fn check_head(head_path: &Path, report: &mut VerifyReport) {
+    if report.first_bad.is_some() {
+        return;
+    }
+    let suspect = report.end.suspect.take();
+    let head = match read_head(head_path) {
+        Ok(Some(head)) => head,
+        Ok(None) => {
+            report.head = HeadCheck::Missing;
+            report.first_bad = suspect.map(|s| s.broken_link());
+            return;
+        }
+        Err(why) => {
+            report.head = HeadCheck::Unreadable(why);
+            return;
+        }
+    };
     report.head_checked = true;
-    let head: Value = serde_json::from_slice(&text).unwrap_or(Value::Null);
-    let (seq, hash) = (head["seq"].as_u64(), head["hash"].as_str());
-    let last = report.last.as_ref().map(|(s, h)| (*s, h.as_str()));
-    let consistent = match (seq, last) {
-        (None, None) => true,
-        (Some(seq), Some((last_seq, last_hash))) => seq == last_seq && hash == Some(last_hash),
-        _ => false,
+    let (seq, hash) = head;
+    // `end.seq` is the next record's number: the last one is `end.seq - 1`.
+    let end = &report.end;
+    let last = end.seq.checked_sub(1);
+    let bad = match (suspect, seq, last) {
+        // Is the suspect the record the head file names? Then the one before it was edited.
+        (Some(suspect), Some(s), _) if s == suspect.seq && hash == suspect.hash => {
+            report.valid_records -= 1;
+            Some(suspect.edited_before())
+        }
+        (Some(suspect), _, _) => Some(suspect.broken_link()),
+        (None, None, None) => None,
+        (None, Some(s), Some(l)) if s == l && hash == end.prev => None,
+        (None, Some(s), Some(l)) if s == l => {
+            report.valid_records -= 1;
+            Some(BadRecord {
+                line: end.line,
+                reason: format!("edited: record {l} is not the one the head file says the log ends with"),
+            })
+        }
+        (None, Some(s), last) if last.is_none_or(|l| s > l) => Some(BadRecord {
+            line: end.line + 1,
+            reason: format!(
+                "missing: the head file says the log ends at record {s}, it ends {} (records removed from the end)",
+                last.map_or_else(|| "before record 0".to_string(), |l| format!("at record {l}"))
+            ),
+        }),
+        (None, s, _) => {
+            // More records than the head file knows of: appended by something other than a
+            // host (or the head file was replaced by an older one).
+            let first_unknown = s.map_or(0, |s| s + 1);
+            Some(BadRecord {
+                line: first_unknown + 1,
+                reason: format!(
+                    "record {first_unknown} and after are not covered by the head file (it says the log ends {})",
+                    s.map_or_else(|| "empty".to_string(), |s| format!("at record {s}"))
+                ),
+            })
+        }
     };
     // A torn line after the head's record is a crash after the head was written: fine.
-    if !consistent {
-        report.first_bad = Some(BadRecord {
-            line: lines.max(1),
-            reason: format!(
-                "the log ends at record {} but its head file says record {} (records removed, or the last one edited)",
-                last.map(|(s, _)| s.to_string()).unwrap_or_else(|| "none".into()),
-                seq.map(|s| s.to_string()).unwrap_or_else(|| "none".into())
-            ),
-        });
+    report.head = if bad.is_some() { HeadCheck::Disagrees } else { HeadCheck::Agrees };
+    report.first_bad = bad;
+}
+
+/// The head file's last sequence number (`None`: an empty log) and hash; `Ok(None)` if there
+/// is no head file.
+fn read_head(path: &Path) -> std::result::Result<Option<(Option<u64>, String)>, String> {
+    let file = match File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e.to_string()),
+    };
+    let mut text = Vec::new();
+    file.take(4096).read_to_end(&mut text).map_err(|e| e.to_string())?;
+    let head: Value =
+        serde_json::from_slice(&text).map_err(|e| format!("not the JSON this host writes ({e})"))?;
+    let hash = head["hash"].as_str().filter(|h| h.len() == 64).map(String::from);
+    match (&head["seq"], hash) {
+        (Value::Null, Some(hash)) => Ok(Some((None, hash))),
+        (Value::Number(n), Some(hash)) if n.as_u64().is_some() => Ok(Some((n.as_u64(), hash))),
+        _ => Err("its `seq` or `hash` is missing or malformed".into()),
     }
 }
 
@@ -503,14 +820,16 @@ mod tests {
         let report = verify_chain(&bytes[..]).unwrap();
         assert_eq!((report.valid_records, report.head_checked), (lines, false));
         assert!(report.is_intact());
-        // Edit the record of plugin p1: it still reads, the record after it no longer chains.
-        let at = bytes.windows(4).position(|w| w == b"\"p1\"").unwrap();
-        let line_of_p1 = bytes[..at].iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+        // Edit the record of plugin p0: it still reads, the record after it no longer chains to
+        // it, and the one after that chains to that one: the edited record is named.
+        let at = bytes.windows(4).position(|w| w == b"\"p0\"").unwrap();
+        let line_of_p0 = bytes[..at].iter().filter(|&&b| b == b'\n').count() as u64 + 1;
         let mut edited = bytes.clone();
         edited[at + 2] = b'9';
         let report = verify_chain(&edited[..]).unwrap();
-        assert_eq!(report.valid_records, line_of_p1);
-        assert_eq!(report.first_bad.unwrap().line, line_of_p1 + 1);
+        assert_eq!(report.first_bad.as_ref().unwrap().line, line_of_p0, "{report:?}");
+        assert!(report.first_bad.unwrap().reason.starts_with("edited"));
+        assert_eq!(report.valid_records, line_of_p0 - 1);
         let torn = verify_chain(&bytes[..bytes.len() - 5]).unwrap();
         assert_eq!((torn.valid_records, torn.torn_tail.unwrap().line), (lines - 1, lines));
     }
@@ -528,13 +847,106 @@ mod tests {
     }
 
     #[test]
-    fn an_edited_line_is_named() {
+    fn an_edited_line_is_named_itself() {
+        for edited in 1..5 {
+            let (_dir, path) = log_with(5);
+            let mut l = lines(&path);
+            l[edited] = l[edited].replace("\"1.0.0\"", "\"6.6.6\"");
+            write_lines(&path, &l);
+            let report = verify(&path).unwrap();
+            let bad = report.first_bad.as_ref().unwrap();
+            assert_eq!(bad.line, edited as u64 + 1, "{report:?}");
+            assert!(bad.reason.starts_with("edited"), "{bad:?}");
+            assert_eq!(report.valid_records, edited as u64, "the records before it verify");
+        }
+        // The last record, edited: the head file settles it.
         let (_dir, path) = log_with(3);
         let mut l = lines(&path);
-        l[2] = l[2].replace("\"p1\"", "\"evil\"");
+        l[3] = l[3].replace("\"p2\"", "\"px\"");
         write_lines(&path, &l);
+        let report = verify(&path).unwrap();
+        assert_eq!(report.first_bad.as_ref().unwrap().line, 4, "{report:?}");
+        assert_eq!(report.valid_records, 3);
+    }
+
+    #[test]
+    fn a_changed_link_names_its_own_record() {
+        let (_dir, path) = log_with(4);
+        let mut l = lines(&path);
+        let prev = serde_json::from_str::<Value>(&l[2]).unwrap()["prev"].as_str().unwrap().to_string();
+        l[2] = l[2].replace(&prev, &"f".repeat(64));
+        write_lines(&path, &l);
+        let report = verify(&path).unwrap();
+        let bad = report.first_bad.as_ref().unwrap();
+        assert_eq!(bad.line, 3, "{report:?}");
+        assert!(bad.reason.contains("does not chain"), "{bad:?}");
+        assert_eq!(report.valid_records, 2);
+    }
+
+    #[test]
+    fn the_head_file_is_checked_and_named_when_missing_or_unreadable() {
+        let (_dir, path) = log_with(2);
+        let report = verify(&path).unwrap();
+        assert_eq!((report.head.clone(), report.head_checked), (HeadCheck::Agrees, true));
+        let head = head_path(&path);
+        std::fs::write(&head, b"garbage").unwrap();
+        let report = verify(&path).unwrap();
+        assert!(matches!(report.head, HeadCheck::Unreadable(_)), "{report:?}");
+        assert!(!report.is_intact() && report.first_bad.is_none());
+        assert!(AuditLog::open(&path).is_err(), "no appending to a log whose head was tampered with");
+        std::fs::remove_file(&head).unwrap();
+        let report = verify(&path).unwrap();
+        assert_eq!((report.head.clone(), report.head_checked), (HeadCheck::Missing, false));
+        assert!(report.is_intact());
+    }
+
+    #[test]
+    fn overlong_lines_and_special_files_are_refused_without_reading_them_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("long.jsonl");
+        let mut text = vec![b'x'; (MAX_RECORD_BYTES + 10) as usize];
+        text.push(b'\n');
+        std::fs::write(&path, &text).unwrap();
         let bad = verify(&path).unwrap().first_bad.unwrap();
-        assert_eq!(bad.line, 4, "the record after the edit no longer chains: {bad:?}");
+        assert_eq!(bad.line, 1);
+        assert!(bad.reason.contains("longer than"), "{bad:?}");
+        // Endless input without a newline: bounded memory, a verdict.
+        let endless = std::io::BufReader::new(std::io::repeat(b'{').take(64 * MAX_RECORD_BYTES));
+        assert!(verify_chain(endless).unwrap().first_bad.is_some());
+        let err = verify(Path::new("/dev/zero")).unwrap_err();
+        assert!(err.to_string().contains("not a regular file"), "{err}");
+        assert!(AuditLog::open("/dev/null").unwrap_err().to_string().contains("not a regular file"));
+    }
+
+    #[test]
+    fn many_writers_in_one_process_keep_one_chain() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.jsonl");
+        let threads: Vec<_> = (0..8)
+            .map(|w| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    let log = AuditLog::open(&path).unwrap();
+                    for i in 0..25 {
+                        log.record(AuditRecord::Load {
+                            plugin: format!("w{w}-{i}"),
+                            version: "1.0.0".into(),
+                            sha256: "x".into(),
+                        });
+                        if i % 5 == 0 {
+                            log.flush();
+                        }
+                    }
+                    log.close();
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let report = verify(&path).unwrap();
+        assert!(report.is_intact(), "{report:?}");
+        assert_eq!(report.valid_records, 8 * 26, "every writer's opened record and its 25 loads");
     }
 
     #[test]

@@ -152,7 +152,7 @@ pub static PLUGINS: &[BundledPlugin] = &[
     BundledPlugin {
         name: "probe-clock",
         role: Role::Probe,
-        summary: "reports the wall clock it sees",
+        summary: "reports the wall clock it sees (config `sleep-ms`: waits first)",
         wasm: generated::PROBE_CLOCK,
     },
     BundledPlugin {
@@ -281,7 +281,7 @@ mod tests {
     #[test]
     fn faults_pass_only_with_their_kind() {
         let timeout: crate::Result<Analysis> =
-            Err(Error::Timeout { limit: std::time::Duration::from_secs(1) });
+            Err(Error::Timeout { limit: std::time::Duration::from_secs(1), clock: crate::Clock::Cpu });
         assert!(judge(Role::Fault(ErrorKind::Timeout), &timeout).as_expected);
         assert!(!judge(Role::Fault(ErrorKind::MemoryLimit), &timeout).as_expected);
         assert!(!judge(Role::Fault(ErrorKind::Timeout), &ok(&[])).as_expected);

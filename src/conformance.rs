@@ -305,8 +305,8 @@ fn hostile_requests(threat: Threat) -> Capabilities {
 fn cpu_limits(limits: &Limits) -> String {
     let fuel = limits.fuel.map(|f| format!(", fuel {f}")).unwrap_or_default();
     format!(
-        "a plugin may run for {} ms per call{fuel} (timeout-ms in the policy)",
-        limits.timeout.as_millis()
+        "a plugin may use {} ms of CPU time per call{fuel} (timeout-ms in the policy)",
+        limits.cpu_time.as_millis()
     )
 }
 
@@ -562,6 +562,6 @@ mod tests {
         assert_eq!(d.limits, Limits::default(), "no caps: the defaults");
         let policy = Policy::parse("[defaults.limits]\ntimeout-ms = 60000\n", Path::new("p.toml")).unwrap();
         let d = c.policy(policy).decision("fault-loop", &Capabilities::default());
-        assert_eq!(d.limits.timeout, Duration::from_secs(60));
+        assert_eq!(d.limits.cpu_time, Duration::from_secs(60));
     }
 }

@@ -1,5 +1,5 @@
 //! Engines, one per distinct set of code-generation settings, and the epoch ticker that drives
-//! every call's wall-clock deadline.
+//! every call's time checks (its CPU time, and the wall-clock backstop).
 //!
 //! Fuel metering and the wasm stack size are engine-wide settings in wasmtime, so plugins that ask
 //! for different ones get different engines. Most plugins share the default one.
@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::limits::Limits;
 use crate::state::StoreState;
 
-/// How often the epoch advances. A call overruns its deadline by at most about one tick.
+/// How often the epoch advances. A call overruns its time limits by at most about one tick.
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 
 /// Extra fiber stack beyond the wasm stack, for host functions called from wasm.

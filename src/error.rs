@@ -10,7 +10,7 @@ use std::time::Duration;
 #[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum ErrorKind {
-    /// The call ran past its wall-clock limit (epoch deadline).
+    /// The call used up its CPU time, or ran past its wall-clock backstop.
     Timeout,
     /// The call used up its fuel allowance.
     FuelExhausted,
@@ -44,7 +44,7 @@ pub enum ErrorKind {
     Overloaded,
     /// This input crashed the plugin repeatedly and is refused for it.
     PoisonInput,
-    /// No plugin of that name is loaded.
+    /// No plugin of that name is loaded, bundled or at that path.
     NotFound,
     /// The plugin is stopping or stopped (shutdown, unload, a request dropped unanswered).
     Unavailable,
@@ -157,10 +157,12 @@ impl fmt::Display for ErrorKind {
 #[non_exhaustive]
 pub enum Error {
     /// See [`ErrorKind::Timeout`].
-    #[error("the plugin ran past its time limit of {} ms", limit.as_millis())]
+    #[error("{}", timeout_message(*clock, *limit))]
     Timeout {
-        /// The configured wall-clock limit per call.
+        /// The limit that was reached.
         limit: Duration,
+        /// Which clock it is on.
+        clock: Clock,
     },
     /// See [`ErrorKind::FuelExhausted`].
     #[error("the plugin used up its fuel allowance of {fuel} units")]
@@ -310,6 +312,23 @@ pub enum Error {
         /// Every reason it failed.
         reason: String,
     },
+    /// A plugin asked for by a name or path that names none: a `bundled:` name that is not
+    /// bundled, a project directory or plugin file that does not exist.
+    #[error("{what}")]
+    NoSuchPlugin {
+        /// What was asked for and not found, with what there is.
+        what: String,
+    },
+    /// A plugin that cannot start under its limits: instantiating it (running its start-up
+    /// code) already failed. The kind is the cause's (`memory-limit`, `fuel-exhausted`, …).
+    #[error("plugin `{plugin}` cannot start under its limits: {source}")]
+    CannotStart {
+        /// The plugin's name.
+        plugin: String,
+        /// What stopped it.
+        #[source]
+        source: Box<Error>,
+    },
     /// See [`ErrorKind::Unresolved`].
     #[error("cannot resolve {what}: {reason}")]
     Unresolved {
@@ -318,6 +337,27 @@ pub enum Error {
         /// Why, with what is available.
         reason: String,
     },
+}
+
+/// The clock a time limit is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Clock {
+    /// CPU time spent running the plugin's code ([`crate::Limits::cpu_time`]).
+    Cpu,
+    /// Wall-clock time, the backstop ([`crate::Limits::wall_limit`]).
+    Wall,
+}
+
+fn timeout_message(clock: Clock, limit: Duration) -> String {
+    match clock {
+        Clock::Cpu => format!("the plugin used up its {} ms of CPU time", limit.as_millis()),
+        Clock::Wall => format!(
+            "the plugin was still running after {} ms of wall-clock time (the backstop; it had CPU time \
+             left, so it was waiting, or the host was starved)",
+            limit.as_millis()
+        ),
+    }
 }
 
 fn position(line: Option<usize>, column: Option<usize>) -> String {
@@ -355,6 +395,8 @@ impl Error {
             Error::Integrity { .. } => ErrorKind::Integrity,
             Error::Untrusted { .. } => ErrorKind::Untrusted,
             Error::Unresolved { .. } => ErrorKind::Unresolved,
+            Error::CannotStart { source, .. } => source.kind(),
+            Error::NoSuchPlugin { .. } => ErrorKind::NotFound,
         }
     }
 

@@ -77,6 +77,7 @@ impl Graph {
     /// [`Error::InvalidGraph`] with the line and column of a syntax or type error, or the JSON
     /// path of a semantic one (duplicate id, dangling edge).
     pub fn from_json(text: &str) -> Result<Graph> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let raw: RawGraph = parse_json(text)?;
         let nodes = raw
             .nodes
@@ -95,16 +96,15 @@ impl Graph {
         Graph::new(nodes, edges)
     }
 
-    /// Reads and parses a JSON graph file.
+    /// Reads and parses a JSON graph file (at most [`crate::files::MAX_GRAPH_BYTES`]).
     ///
     /// # Errors
     ///
     /// [`Error::Io`] if the file cannot be read, otherwise as [`Graph::from_json`].
     pub fn from_path(path: impl AsRef<Path>) -> Result<Graph> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::io(format!("cannot read graph file {}", path.display()), e))?;
-        Graph::from_json(&text)
+        let bytes = crate::files::read(path, "graph file", crate::files::MAX_GRAPH_BYTES)?;
+        Graph::from_json(&decode(bytes)?)
     }
 
     /// The documented JSON form, which [`Graph::from_json`] reads back into an equal graph (when
@@ -169,6 +169,31 @@ impl Graph {
     pub(crate) fn shared_edges(&self) -> Arc<[GraphEdge]> {
         Arc::clone(&self.edges)
     }
+}
+
+/// A graph file's bytes as text: UTF-8 (a leading byte-order mark is dropped), or an
+/// [`Error::InvalidGraph`] at the first byte that is not.
+pub(crate) fn decode(bytes: Vec<u8>) -> Result<String> {
+    const BOM: &[u8] = b"\xEF\xBB\xBF";
+    let mut bytes = bytes;
+    if bytes.starts_with(BOM) {
+        bytes.drain(..BOM.len());
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let offset = e.utf8_error().valid_up_to();
+        let before = &e.as_bytes()[..offset];
+        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+        let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        let column = String::from_utf8_lossy(&before[line_start..]).chars().count() + 1;
+        Error::InvalidGraph {
+            message: format!(
+                "not UTF-8: invalid byte 0x{:02x} at byte offset {offset}",
+                e.as_bytes()[offset]
+            ),
+            line: Some(line),
+            column: Some(column),
+        }
+    })
 }
 
 /// Deserialises a whole JSON document as `T`, mapping errors to [`Error::InvalidGraph`] with the
@@ -378,5 +403,23 @@ mod tests {
         let err = Graph::from_path("/nonexistent/graph.json").unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Io);
         assert!(err.to_string().contains("/nonexistent/graph.json"));
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_accepted() {
+        let text = "\u{feff}{\"nodes\": [{\"id\": \"a\", \"node_type\": \"fn\"}]}";
+        assert_eq!(Graph::from_json(text).unwrap().nodes().len(), 1);
+        assert_eq!(decode(text.as_bytes().to_vec()).unwrap(), &text[3..]);
+    }
+
+    #[test]
+    fn invalid_utf8_is_an_invalid_graph_with_its_position() {
+        let mut bytes = b"{\"nodes\": [\n  {\"id\": \"".to_vec();
+        bytes.push(0xff);
+        bytes.extend_from_slice(b"\", \"node_type\": \"fn\"}]}");
+        let err = decode(bytes).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidGraph);
+        assert!(err.to_string().contains("byte offset 22"), "{err}");
+        assert!(matches!(err, Error::InvalidGraph { line: Some(2), column: Some(11), .. }), "{err:?}");
     }
 }

@@ -6,11 +6,12 @@ use std::time::{Duration, Instant};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use wasmtime::{Store, Trap, UpdateDeadline};
+use wasmtime::{CallHook, Store, Trap, UpdateDeadline};
 
 use crate::bindings::{AnalysisResult, Analyzer, GraphNode};
 use crate::capture::LogRecord;
-use crate::error::{Error, Result};
+use crate::engine::EPOCH_TICK;
+use crate::error::{Clock, Error, Result};
 use crate::graph::Graph;
 use crate::limits::{LimitExceeded, Limits};
 use crate::output;
@@ -24,6 +25,10 @@ pub struct Usage {
     /// Wall-clock time of the call, including instantiation when it was needed.
     #[serde(rename = "wall_time_ms", serialize_with = "as_millis")]
     pub wall_time: Duration,
+    /// CPU time spent running the plugin's code (instantiation included): what
+    /// [`Limits::cpu_time`] limits and quotas count.
+    #[serde(rename = "cpu_time_ms", serialize_with = "as_millis")]
+    pub cpu_time: Duration,
     /// Fuel consumed, when the plugin runs with a fuel limit.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fuel_consumed: Option<u64>,
@@ -66,10 +71,10 @@ pub struct Analysis {
     pub stderr: String,
 }
 
-/// The error a call's epoch callback raises when its deadline has passed.
+/// The error a call's epoch callback raises when a time limit is reached.
 #[derive(Debug, thiserror::Error)]
-#[error("deadline exceeded")]
-struct DeadlineExceeded;
+#[error("{0:?} time limit reached")]
+struct TimeLimitReached(Clock);
 
 struct Live {
     store: Store<StoreState>,
@@ -157,7 +162,10 @@ impl PluginInstance {
                 }
             },
         };
-        arm(&mut live.store, started, limits);
+        // A fresh instance was armed when it was made: its start-up counts against this call.
+        if !fresh {
+            arm(&mut live.store, started, limits);
+        }
         live.store.data_mut().edges = graph.shared_edges();
         let outcome = call(live, graph.nodes(), limits).await;
         live.store.data_mut().edges = Arc::new([]);
@@ -185,12 +193,10 @@ enum CallFailure {
 
 /// Calls `analyze-graph`, then applies the exact output limits.
 async fn call(live: &mut Live, nodes: &[GraphNode], limits: &Limits) -> Result<AnalysisResult, CallFailure> {
-    let result = live
-        .bindings
-        .parseltongue_plugin_parseltongue_plugin()
-        .call_analyze_graph(&mut live.store, nodes)
-        .await
-        .map_err(CallFailure::Guest)?;
+    let deadline = live.store.data().wall_deadline;
+    let call =
+        live.bindings.parseltongue_plugin_parseltongue_plugin().call_analyze_graph(&mut live.store, nodes);
+    let result = backstop(deadline, call).await.map_err(CallFailure::Guest)?;
     output::check(&result, limits).map_err(CallFailure::Output)?;
     Ok(result)
 }
@@ -204,15 +210,29 @@ async fn instantiate(plugin: &Plugin, started: Instant) -> Result<Live> {
     let mut store = Store::new(&inner.engine, state);
     store.limiter(|s| &mut s.limiter);
     store.set_hostcall_fuel(output::fuel_for(&inner.limits));
+    // Every entry into wasm starts a CPU segment on the thread running it; every exit (a host
+    // call, a libcall such as the epoch yield, the end of the call) closes it.
+    store.call_hook(|mut cx, hook| {
+        let cpu = &mut cx.data_mut().cpu;
+        match hook {
+            CallHook::CallingWasm | CallHook::ReturningFromHost => cpu.enter(),
+            CallHook::ReturningFromWasm | CallHook::CallingHost => cpu.leave(),
+        }
+        Ok(())
+    });
     store.epoch_deadline_callback(|ctx| {
-        if Instant::now() >= ctx.data().deadline {
-            Err(wasmtime::Error::new(DeadlineExceeded))
+        let state = ctx.data();
+        if state.cpu.used() >= state.cpu_limit {
+            Err(wasmtime::Error::new(TimeLimitReached(Clock::Cpu)))
+        } else if Instant::now() >= state.wall_deadline {
+            Err(wasmtime::Error::new(TimeLimitReached(Clock::Wall)))
         } else {
             Ok(UpdateDeadline::Yield(1))
         }
     });
     arm(&mut store, started, &inner.limits);
-    match inner.pre.instantiate_async(&mut store).await {
+    let deadline = store.data().wall_deadline;
+    match backstop(deadline, inner.pre.instantiate_async(&mut store)).await {
         Ok(bindings) => Ok(Live::new(store, bindings, inner.live.clone())),
         Err(e) => {
             let stderr = store.data().stderr.drain().text;
@@ -221,10 +241,36 @@ async fn instantiate(plugin: &Plugin, started: Instant) -> Result<Live> {
     }
 }
 
-/// Sets the call's deadline, fuel and counters.
+/// Runs `call` (into the guest) no longer than the wall-clock backstop, and a little more. While
+/// the guest runs wasm the epoch callback enforces the backstop to the tick; this catches a guest
+/// waiting inside a host call (a clock subscription), where no epoch callback runs. Dropping the
+/// call's future abandons the instance, which the caller then drops.
+async fn backstop<T>(
+    deadline: Instant,
+    call: impl std::future::Future<Output = wasmtime::Result<T>>,
+) -> wasmtime::Result<T> {
+    let give_up = tokio::time::Instant::from_std(deadline + EPOCH_TICK * 5);
+    match tokio::time::timeout_at(give_up, call).await {
+        Ok(result) => result,
+        Err(_) => Err(wasmtime::Error::new(TimeLimitReached(Clock::Wall))),
+    }
+}
+
+/// The longest wall-clock backstop honoured (a policy may allow absurd limits; `Instant`
+/// arithmetic must not overflow, and tokio's timers reach about two years).
+const LONGEST_BACKSTOP: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// When a call started at `started` must end, whatever its CPU time.
+pub(crate) fn wall_deadline(started: Instant, limits: &Limits) -> Instant {
+    started + limits.wall_limit().min(LONGEST_BACKSTOP)
+}
+
+/// Sets the call's time limits, fuel and counters.
 fn arm(store: &mut Store<StoreState>, started: Instant, limits: &Limits) {
     let state = store.data_mut();
-    state.deadline = started + limits.timeout;
+    state.cpu.reset();
+    state.cpu_limit = limits.cpu_time;
+    state.wall_deadline = wall_deadline(started, limits);
     state.host_calls = 0;
     state.kv_writes_refused = 0;
     state.limiter.reset_peak();
@@ -255,6 +301,7 @@ fn measure(
     }
     let usage = Usage {
         wall_time: started.elapsed(),
+        cpu_time: state.cpu.used(),
         fuel_consumed,
         peak_memory_bytes: state.limiter.peak(),
         host_calls: state.host_calls,
@@ -273,8 +320,12 @@ fn classify(error: wasmtime::Error, plugin: &Plugin, stderr: &str) -> Error {
     let limits = plugin.limits();
     let find = |error: &wasmtime::Error| -> Option<Error> {
         for cause in error.chain() {
-            if cause.downcast_ref::<DeadlineExceeded>().is_some() {
-                return Some(Error::Timeout { limit: limits.timeout });
+            if let Some(TimeLimitReached(clock)) = cause.downcast_ref::<TimeLimitReached>() {
+                let limit = match clock {
+                    Clock::Cpu => limits.cpu_time,
+                    Clock::Wall => limits.wall_limit(),
+                };
+                return Some(Error::Timeout { limit, clock: *clock });
             }
             if let Some(LimitExceeded(what)) = cause.downcast_ref::<LimitExceeded>() {
                 return Some(Error::MemoryLimit { what: what.clone() });
@@ -290,7 +341,7 @@ fn classify(error: wasmtime::Error, plugin: &Plugin, stderr: &str) -> Error {
                     return Some(Error::FuelExhausted { fuel: limits.fuel.unwrap_or(0) });
                 }
                 Some(Trap::Interrupt) => {
-                    return Some(Error::Timeout { limit: limits.timeout });
+                    return Some(Error::Timeout { limit: limits.cpu_time, clock: Clock::Cpu });
                 }
                 _ => {}
             }

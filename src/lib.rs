@@ -3,7 +3,7 @@
 //! A plugin implements the `parseltongue:plugin/analyzer` world (`wit/plugin.wit`): it exports
 //! `analyze-graph(nodes) -> analysis-result` and may call the host's `log`, `edges` and
 //! `config`. The [`Sandbox`] compiles plugins (once, thanks to a compile cache), and runs each
-//! call under per-plugin [`Limits`] — memory, wall-clock time, optional fuel, wasm stack, output
+//! call under per-plugin [`Limits`] — memory, CPU time, optional fuel, wasm stack, output
 //! size — with a deny-by-default WASI: no files, no network, no environment. Whatever a plugin
 //! does, the host gets a typed [`Error`] back, never a crash.
 //!
@@ -13,7 +13,7 @@
 //! use std::time::Duration;
 //!
 //! let sandbox = Sandbox::new()?;
-//! let limits = Limits { timeout: Duration::from_millis(250), ..Limits::default() };
+//! let limits = Limits { cpu_time: Duration::from_millis(250), ..Limits::default() };
 //! let plugin = sandbox.load_file("cycle_finder.wasm", PluginOptions::new().limits(limits))?;
 //! let analysis = plugin.analyze(&Graph::from_path("graph.json")?).await?;
 //! for finding in &analysis.result.findings {
@@ -84,9 +84,11 @@ mod capture;
 #[cfg(feature = "bundled-plugins")]
 pub mod conformance;
 mod contract;
+mod cpu;
 pub mod distribution;
 mod engine;
 mod error;
+pub mod files;
 mod graph;
 pub mod import;
 mod instance;
@@ -116,7 +118,7 @@ pub use capture::LogRecord;
 pub use contract::Surface;
 pub use distribution::{Distribution, VerifiedArtifact};
 pub use engine::{EPOCH_TICK, Pooling};
-pub use error::{Error, ErrorKind, Result};
+pub use error::{Clock, Error, ErrorKind, Result};
 pub use graph::Graph;
 pub use instance::{Analysis, PluginInstance, Usage};
 pub use kv::KvStore;

@@ -13,16 +13,22 @@ pub const KIB: usize = 1024;
 ///
 /// Every limit is enforced by the host or the engine, never by trusting the guest.
 /// Start from [`Limits::default`] and change what you need
-/// (`Limits { timeout: Duration::from_millis(250), ..Limits::default() }`); [`Limits::validate`]
+/// (`Limits { cpu_time: Duration::from_millis(250), ..Limits::default() }`); [`Limits::validate`]
 /// rejects values that would make a plugin unusable.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Limits {
     /// Total linear memory of all the instance's memories, in bytes. By default 64 MiB.
     pub memory_bytes: u64,
-    /// Wall-clock time per call (epoch deadline), including instantiation. By default 1 s.
-    pub timeout: Duration,
+    /// CPU time per call spent running the plugin's code (instantiation included), counted on
+    /// the thread clock of whichever thread runs it and checked at every epoch tick, so a busy
+    /// machine slows a plugin down without failing it. By default 1 s.
+    pub cpu_time: Duration,
+    /// Wall-clock time per call: a backstop for what CPU time does not see (a plugin waiting on
+    /// a clock, a host starved for minutes). `None` (the default): ten times `cpu_time`, at
+    /// least [`Limits::MIN_WALL_BACKSTOP`]; see [`Limits::wall_limit`].
+    pub wall_time: Option<Duration>,
     /// Fuel per call (roughly one unit per wasm instruction), when metering is wanted.
-    /// Metering slows tight loops, so by default it is off (`None`) and `timeout` alone applies.
+    /// Metering slows tight loops, so by default it is off (`None`) and `cpu_time` alone applies.
     pub fuel: Option<u64>,
     /// Wasm stack size in bytes. By default 512 KiB.
     pub max_wasm_stack: usize,
@@ -63,7 +69,8 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             memory_bytes: 64 * MIB,
-            timeout: Duration::from_secs(1),
+            cpu_time: Duration::from_secs(1),
+            wall_time: None,
             fuel: None,
             max_wasm_stack: 512 * KIB,
             max_result_bytes: 1024 * KIB,
@@ -101,6 +108,14 @@ impl Limits {
     pub const MIN_WASM_STACK: usize = 16 * KIB;
     /// Largest wasm stack accepted (the host runs each call on a fiber of this size plus 1 MiB).
     pub const MAX_WASM_STACK: usize = 64 * 1024 * KIB;
+    /// The shortest wall-clock backstop given when [`Limits::wall_time`] is not set.
+    pub const MIN_WALL_BACKSTOP: Duration = Duration::from_secs(10);
+
+    /// The wall-clock limit per call: [`Limits::wall_time`], or ten times the CPU time (at
+    /// least [`Limits::MIN_WALL_BACKSTOP`]).
+    pub fn wall_limit(&self) -> Duration {
+        self.wall_time.unwrap_or_else(|| self.cpu_time.saturating_mul(10).max(Self::MIN_WALL_BACKSTOP))
+    }
 
     /// Checks that every limit leaves a plugin room to run at all.
     pub fn validate(&self) -> Result<(), InvalidLimit> {
@@ -108,8 +123,20 @@ impl Limits {
         if self.memory_bytes < Self::MIN_MEMORY_BYTES {
             return bad("memory_bytes", format!("must be at least {} bytes", Self::MIN_MEMORY_BYTES));
         }
-        if self.timeout.is_zero() {
-            return bad("timeout", "must be longer than zero".into());
+        if self.cpu_time.is_zero() {
+            return bad("cpu_time", "must be longer than zero".into());
+        }
+        if let Some(wall) = self.wall_time
+            && wall < self.cpu_time
+        {
+            return bad(
+                "wall_time",
+                format!(
+                    "({} ms) must be at least cpu_time ({} ms): a call may use all its CPU time",
+                    wall.as_millis(),
+                    self.cpu_time.as_millis()
+                ),
+            );
         }
         if self.fuel == Some(0) {
             return bad("fuel", "must be more than zero when set".into());
@@ -253,7 +280,12 @@ mod tests {
         let l = Limits::default();
         l.validate().unwrap();
         assert_eq!(l.memory_bytes, 64 * MIB);
-        assert_eq!(l.timeout, Duration::from_secs(1));
+        assert_eq!(l.cpu_time, Duration::from_secs(1));
+        assert_eq!(l.wall_limit(), Duration::from_secs(10));
+        let long = Limits { cpu_time: Duration::from_secs(60), ..Limits::default() };
+        assert_eq!(long.wall_limit(), Duration::from_secs(600));
+        let set = Limits { wall_time: Some(Duration::from_secs(2)), ..Limits::default() };
+        assert_eq!(set.wall_limit(), Duration::from_secs(2));
         assert_eq!(l.max_wasm_stack, 512 * KIB);
         assert_eq!(l.max_result_bytes, 1024 * KIB);
         assert_eq!(l.max_findings, 10_000);
@@ -264,7 +296,8 @@ mod tests {
         let refused = |l: Limits| l.validate().unwrap_err().name;
         let d = Limits::default;
         assert_eq!(refused(Limits { memory_bytes: 1000, ..d() }), "memory_bytes");
-        assert_eq!(refused(Limits { timeout: Duration::ZERO, ..d() }), "timeout");
+        assert_eq!(refused(Limits { cpu_time: Duration::ZERO, ..d() }), "cpu_time");
+        assert_eq!(refused(Limits { wall_time: Some(Duration::from_millis(999)), ..d() }), "wall_time");
         assert_eq!(refused(Limits { fuel: Some(0), ..d() }), "fuel");
         assert_eq!(refused(Limits { max_wasm_stack: 1, ..d() }), "max_wasm_stack");
         assert_eq!(refused(Limits { max_findings: 0, ..d() }), "max_findings");

@@ -47,7 +47,8 @@ pub struct Manifest {
     /// The `parseltongue:plugin` versions it needs. By default `^0.1`.
     #[serde(default = "default_api")]
     pub api: semver::VersionReq,
-    /// The component file, relative to the manifest. By default `<name>.wasm`.
+    /// The component file, relative to the manifest and inside its directory (symlinks
+    /// included). By default `<name>.wasm`.
     #[serde(default)]
     pub component: Option<PathBuf>,
     /// Limits it asks for; the host policy caps them.
@@ -267,6 +268,18 @@ impl Manifest {
             other => other,
         })?;
         manifest.capabilities.validate().map_err(invalid)?;
+        if let Some(component) = &manifest.component {
+            let inside = component
+                .components()
+                .all(|c| matches!(c, std::path::Component::Normal(_) | std::path::Component::CurDir))
+                && component.file_name().is_some();
+            if !inside {
+                return Err(invalid(format!(
+                    "component `{}` must name a file inside the plugin's directory (a relative path without `..`)",
+                    component.display()
+                )));
+            }
+        }
         let host = semver::Version::parse(crate::bindings::CONTRACT_VERSION).expect("a valid version");
         if !manifest.api.matches(&host) {
             return Err(Error::Incompatible {
@@ -285,15 +298,45 @@ impl Manifest {
     ///
     /// [`Error::Io`] if it cannot be read, otherwise as [`Manifest::parse`].
     pub fn from_path(path: &Path) -> Result<Manifest> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::io(format!("cannot read manifest {}", path.display()), e))?;
+        let bytes = crate::files::read(path, "manifest", crate::files::MAX_TEXT_BYTES)?;
+        let text = String::from_utf8(bytes).map_err(|e| Error::InvalidManifest {
+            path: path.display().to_string(),
+            message: format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to()),
+        })?;
         Manifest::parse(&text, path)
     }
 
-    /// Where the component is, for a manifest at `manifest_path`.
-    pub fn component_path(&self, manifest_path: &Path) -> PathBuf {
-        let dir = manifest_path.parent().unwrap_or(Path::new("."));
-        dir.join(self.component.clone().unwrap_or_else(|| PathBuf::from(format!("{}.wasm", self.name))))
+    /// Where the component is, for a manifest at `manifest_path`: a file inside the manifest's
+    /// directory, after following symlinks (a plugin directory never makes the host read
+    /// anything else).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidManifest`] if the component (or a symlink on the way) leads outside the
+    /// directory.
+    pub fn component_path(&self, manifest_path: &Path) -> Result<PathBuf> {
+        let dir = manifest_path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let relative = self.component.clone().unwrap_or_else(|| PathBuf::from(format!("{}.wasm", self.name)));
+        let outside = || Error::InvalidManifest {
+            path: manifest_path.display().to_string(),
+            message: format!(
+                "component `{}` leads outside the plugin's directory {}",
+                relative.display(),
+                dir.display()
+            ),
+        };
+        if relative.is_absolute() || relative.components().any(|c| c == std::path::Component::ParentDir) {
+            return Err(outside());
+        }
+        let path = dir.join(&relative);
+        // A missing file is for the reader to report; an existing one must resolve inside.
+        let (Ok(real_dir), Ok(real)) = (dir.canonicalize(), path.canonicalize()) else {
+            return Ok(path);
+        };
+        if !real.starts_with(&real_dir) {
+            return Err(outside());
+        }
+        Ok(real)
     }
 }
 
@@ -321,7 +364,7 @@ mod tests {
         assert_eq!(m.version, semver::Version::new(1, 2, 0));
         assert_eq!(m.api, default_api());
         assert_eq!(
-            m.component_path(Path::new("plugins/cf/plugin.toml")),
+            m.component_path(Path::new("plugins/cf/plugin.toml")).unwrap(),
             Path::new("plugins/cf/cycle-finder.wasm")
         );
     }

@@ -134,11 +134,6 @@ impl std::fmt::Debug for Plugin {
     }
 }
 
-/// Reads a component file, naming it in the error.
-pub(crate) fn read_component(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| Error::io(format!("cannot read plugin {}", path.display()), e))
-}
-
 /// A plugin's default name for a component file: its stem (`cycle_finder.wasm` → `cycle_finder`).
 pub(crate) fn name_from_path(path: &Path) -> Option<String> {
     path.file_stem().map(|s| s.to_string_lossy().into_owned())

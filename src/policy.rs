@@ -197,8 +197,7 @@ impl Policy {
     ///
     /// [`Error::Io`] if it cannot be read, otherwise as [`Policy::parse`].
     pub fn from_path(path: &Path) -> Result<Policy> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::io(format!("cannot read policy {}", path.display()), e))?;
+        let text = crate::files::read_text(path, "policy", crate::files::MAX_TEXT_BYTES)?;
         let mut policy = Policy::parse(&text, path)?;
         policy.trust.resolve_paths(path.parent().unwrap_or(Path::new(".")));
         Ok(policy)
@@ -326,10 +325,10 @@ impl Policy {
         };
         limits_out.memory_bytes =
             limit("memory-mb", limits.memory_mb, base.memory_bytes / MIB, caps(|l| l.memory_mb)) * MIB;
-        limits_out.timeout = Duration::from_millis(limit(
+        limits_out.cpu_time = Duration::from_millis(limit(
             "timeout-ms",
             limits.timeout_ms,
-            base.timeout.as_millis() as u64,
+            base.cpu_time.as_millis() as u64,
             caps(|l| l.timeout_ms),
         ));
         if limits.fuel.is_some() || base.fuel.is_some() {
@@ -468,7 +467,7 @@ mod tests {
             RequestedLimits { memory_mb: Some(512), timeout_ms: Some(100), ..RequestedLimits::default() };
         let d = Policy::default().decide("p", &Capabilities::default(), &asks, &base);
         assert_eq!(d.limits.memory_bytes, base.memory_bytes, "no cap: no more than the host default");
-        assert_eq!(d.limits.timeout, Duration::from_millis(100), "less is always fine");
+        assert_eq!(d.limits.cpu_time, Duration::from_millis(100), "less is always fine");
         assert_eq!(d.denied[0].capability, "limits.memory-mb 512");
 
         let mut policy = Policy::default();

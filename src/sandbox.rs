@@ -184,7 +184,7 @@ impl Sandbox {
     /// [`Error::Io`](crate::Error::Io) if the file cannot be read, otherwise as [`Sandbox::load`].
     pub fn load_file(&self, path: impl AsRef<Path>, options: PluginOptions) -> Result<Plugin> {
         let path = path.as_ref();
-        let bytes = plugin::read_component(path)?;
+        let bytes = crate::files::read_component(path)?;
         let name = plugin::name_from_path(path).unwrap_or_else(|| "plugin".into());
         self.load(&name, &bytes, options)
     }

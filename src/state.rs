@@ -12,6 +12,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use crate::bindings::parseltongue::plugin::{host, kv};
 use crate::bindings::{Analyzer, GraphEdge, Level};
 use crate::capture::{BoundedOutput, LogSink};
+use crate::cpu::CpuClock;
 use crate::error::Result;
 use crate::kv::KvHandle;
 use crate::limits::{Limiter, Limits};
@@ -52,8 +53,12 @@ pub(crate) struct StoreState {
     max_host_calls: u64,
     /// Key-value writes refused by the write rate in the current call.
     pub(crate) kv_writes_refused: u64,
-    /// When the current call must end (checked at every epoch tick).
-    pub(crate) deadline: Instant,
+    /// The current call's guest CPU time, kept by the store's call hook.
+    pub(crate) cpu: CpuClock,
+    /// CPU time the current call may use (checked at every epoch tick).
+    pub(crate) cpu_limit: std::time::Duration,
+    /// When the current call must end whatever its CPU time (checked at every epoch tick).
+    pub(crate) wall_deadline: Instant,
 }
 
 impl StoreState {
@@ -79,7 +84,9 @@ impl StoreState {
             host_calls: 0,
             max_host_calls: limits.max_host_calls,
             kv_writes_refused: 0,
-            deadline: Instant::now() + limits.timeout,
+            cpu: CpuClock::default(),
+            cpu_limit: limits.cpu_time,
+            wall_deadline: crate::instance::wall_deadline(Instant::now(), limits),
         })
     }
 

@@ -83,8 +83,7 @@ pub fn trusted_root(source: &RootSource) -> Result<TrustedRoot> {
         }
         RootSource::Staging => (SIGSTORE_STAGING_TRUSTED_ROOT.to_string(), "the staging trusted root".into()),
         RootSource::File(path) => (
-            std::fs::read_to_string(path)
-                .map_err(|e| Error::io(format!("cannot read trusted root {}", path.display()), e))?,
+            crate::files::read_text(path, "trusted root", crate::files::MAX_TEXT_BYTES)?,
             path.display().to_string(),
         ),
     };
@@ -118,8 +117,7 @@ pub fn verify(bundle_json: &str, subject: &Subject, signer: &Signer, root: &Trus
             verifier.verify(hash, &bundle, policy.as_ref())
         }
         Subject::File(path) => {
-            let bytes = std::fs::read(path)
-                .map_err(|e| Error::io(format!("cannot read artifact {}", path.display()), e))?;
+            let bytes = crate::files::read(path, "artifact", crate::files::MAX_COMPONENT_BYTES)?;
             verifier.verify(&bytes, &bundle, policy.as_ref())
         }
     }
@@ -145,7 +143,7 @@ fn subject_name(subject: &Subject) -> String {
 ///
 /// [`Error::Io`].
 pub fn read(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).map_err(|e| Error::io(format!("cannot read bundle {}", path.display()), e))
+    crate::files::read_text(path, "bundle", crate::files::MAX_TEXT_BYTES)
 }
 
 #[cfg(test)]

@@ -4,9 +4,13 @@
 //!
 //! Layout under the root: `blobs/sha256/<hex>` (written to a temporary file and renamed, so a
 //! crash never leaves a half blob under its digest) and `index.json`. Every read re-checks the
-//! blob against its digest: a corrupted entry is reported, never used. Index updates are
-//! serialised within a process; two processes updating one store at once may lose an index
-//! entry (never a blob, and never trust: everything is re-verified on use).
+//! blob against its digest: a corrupted entry is reported, never used.
+//!
+//! Any number of processes may use one store at once (`pull`, `update`, `rollback`, `list`,
+//! `run installed:`): blobs are written under their digest by rename, so a reader sees a whole
+//! blob or none; the index is replaced by rename too, and every change to it (read, change,
+//! write) holds an exclusive `flock` on `index.lock`, so no process's entry is lost to another's.
+//! A store opened with [`Store::open_read_only`] never writes, not even its directories.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
@@ -59,8 +63,8 @@ pub struct Index {
 #[derive(Debug, Clone)]
 pub struct Store {
     root: PathBuf,
-    /// Serialises index updates within this process (read-modify-write of one file).
-    index_lock: std::sync::Arc<std::sync::Mutex<()>>,
+    /// Opened for reading only: nothing is created or changed.
+    read_only: bool,
 }
 
 impl Store {
@@ -79,7 +83,39 @@ impl Store {
             use std::os::unix::fs::PermissionsExt;
             let _ = std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o700));
         }
-        Ok(Store { root, index_lock: Default::default() })
+        Ok(Store { root, read_only: false })
+    }
+
+    /// Opens a store for reading only: a store that does not exist reads as empty, and nothing
+    /// is ever created or written ([`Store::put`] and [`Store::update_index`] refuse).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] if `root` exists but is not a directory.
+    pub fn open_read_only(root: impl Into<PathBuf>) -> Result<Store> {
+        let root = root.into();
+        if root.exists() && !root.is_dir() {
+            return Err(Error::io(
+                format!("plugin store {}", root.display()),
+                std::io::Error::new(std::io::ErrorKind::NotADirectory, "not a directory"),
+            ));
+        }
+        Ok(Store { root, read_only: true })
+    }
+
+    /// Whether the store exists on disk (a read-only store may not).
+    pub fn exists(&self) -> bool {
+        self.root.is_dir()
+    }
+
+    fn writable(&self, what: &str) -> Result<()> {
+        if self.read_only {
+            return Err(Error::io(
+                format!("cannot {what} in plugin store {}", self.root.display()),
+                std::io::Error::new(std::io::ErrorKind::PermissionDenied, "the store was opened read-only"),
+            ));
+        }
+        Ok(())
     }
 
     /// The default store: `<user cache dir>/ptplugin/oci`.
@@ -114,6 +150,7 @@ impl Store {
     ///
     /// [`Error::Integrity`] if they do not; [`Error::Io`] if writing fails.
     pub fn put(&self, what: &str, bytes: &[u8], digest: &str) -> Result<()> {
+        self.writable(&format!("store {what}"))?;
         digest::check(what, bytes, digest)?;
         let path = self.blob_path(digest)?;
         let dir = path.parent().expect("blob paths have a parent");
@@ -151,27 +188,39 @@ impl Store {
     ///
     /// # Errors
     ///
-    /// [`Error::Io`] if it cannot be read; [`Error::Integrity`] if it is not valid JSON.
+    /// [`Error::Io`] if it cannot be read, or is not the index this tool writes (with the line
+    /// and column where it stops being one).
     pub fn index(&self) -> Result<Index> {
         let path = self.root.join("index.json");
-        match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| Error::Integrity {
-                what: format!("store index {}", path.display()),
-                expected: "valid JSON".into(),
-                actual: e.to_string(),
-            }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Index::default()),
-            Err(e) => Err(Error::io(format!("cannot read {}", path.display()), e)),
+        if !path.exists() {
+            return Ok(Index::default());
         }
+        let bytes = crate::files::read(&path, "store index", crate::files::MAX_TEXT_BYTES)?;
+        serde_json::from_slice(&bytes).map_err(|e| {
+            Error::io(
+                format!("the store index {} is corrupt (fix or remove it)", path.display()),
+                std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+            )
+        })
     }
 
-    /// Changes the index: read, apply `f`, write atomically.
+    /// Changes the index: read, apply `f`, write atomically — holding the store's lock, so that
+    /// changes by other processes are never lost.
     ///
     /// # Errors
     ///
-    /// As [`Store::index`], or [`Error::Io`] if writing fails.
+    /// As [`Store::index`], or [`Error::Io`] if the store is read-only or writing fails.
     pub fn update_index<T>(&self, f: impl FnOnce(&mut Index) -> T) -> Result<T> {
-        let _guard = self.index_lock.lock().unwrap_or_else(|p| p.into_inner());
+        self.writable("update the index")?;
+        let lock_path = self.root.join("index.lock");
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| Error::io(format!("cannot open {}", lock_path.display()), e))?;
+        // Held until `lock` is dropped (closing the file releases it), on every path out.
+        lock.lock().map_err(|e| Error::io(format!("cannot lock {}", lock_path.display()), e))?;
         let mut index = self.index()?;
         let out = f(&mut index);
         let path = self.root.join("index.json");
@@ -211,6 +260,54 @@ mod tests {
         let err = store.get("layer", &d).unwrap_err();
         assert_eq!(err.kind(), crate::ErrorKind::Unresolved);
         assert!(err.to_string().contains("not in the local store"));
+    }
+
+    #[test]
+    fn concurrent_index_updates_lose_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let threads: Vec<_> = (0..16)
+            .map(|t| {
+                let store = Store::open(dir.path()).unwrap();
+                std::thread::spawn(move || {
+                    for i in 0..20 {
+                        store
+                            .update_index(|ix| ix.refs.insert(format!("r/x:{t}-{i}"), "sha256:1".into()))
+                            .unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert_eq!(Store::open(dir.path()).unwrap().index().unwrap().refs.len(), 16 * 20);
+    }
+
+    #[test]
+    fn a_read_only_store_never_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("nowhere");
+        let store = Store::open_read_only(&missing).unwrap();
+        assert!(!store.exists());
+        assert!(store.index().unwrap().installed.is_empty());
+        let d = digest::sha256(b"x");
+        assert!(store.put("layer", b"x", &d).unwrap_err().to_string().contains("read-only"));
+        assert!(store.update_index(|_| ()).is_err());
+        assert!(!missing.exists(), "nothing was created");
+        std::fs::write(&missing, b"").unwrap();
+        assert!(Store::open_read_only(&missing).is_err(), "a file is not a store");
+    }
+
+    #[test]
+    fn a_corrupt_index_is_a_parse_error_that_says_where() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        std::fs::write(dir.path().join("index.json"), "{\n  \"refs\": {\n    \"a\": 3\n}").unwrap();
+        let err = store.index().unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::Io);
+        let message = err.to_string();
+        assert!(message.contains("corrupt") && message.contains("line 3"), "{message}");
+        assert!(!message.contains("digest"), "{message}");
     }
 
     #[test]

@@ -143,8 +143,7 @@ impl TrustPolicy {
     ) -> Result<Verdict> {
         let mut checks = Vec::new();
         for path in &self.keys {
-            let pem = std::fs::read(path)
-                .map_err(|e| Error::io(format!("cannot read trusted key {}", path.display()), e))?;
+            let pem = crate::files::read(path, "trusted key", crate::files::MAX_TEXT_BYTES)?;
             let key = signing::verification_key(&path.display().to_string(), &pem)?;
             let (ok, detail) = any_verifies(&evidence.signatures, "cosign signature", |sig| {
                 signing::verify(sig, &key, manifest_digest)

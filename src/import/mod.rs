@@ -30,6 +30,7 @@ use serde_json::Value;
 
 use crate::bindings::{GraphEdge, GraphNode};
 use crate::error::{Error, Result};
+use crate::files;
 use crate::graph::{Graph, parse_json as parse};
 use export::{EdgesExport, EntitiesExport, Entity, LegacySnapshot, Shape};
 use key::{IsgKey, canonical};
@@ -69,29 +70,39 @@ pub struct Imported {
 }
 
 /// Reads a graph file in any supported format, with an optional second file of Parseltongue
-/// edges (`pt02-level00`) for an entities export.
+/// edges (`pt02-level00`) for an entities export. Each file may be at most
+/// [`files::MAX_GRAPH_BYTES`]; see [`load_bounded`] for another limit.
 ///
 /// # Errors
 ///
-/// [`Error::Io`] if a file cannot be read; [`Error::InvalidGraph`] naming the file when it is
-/// in no supported format, malformed, or the two files do not go together.
+/// [`Error::Io`] if a file cannot be read (or is not a regular file, or too large);
+/// [`Error::InvalidGraph`] naming the file when it is in no supported format, malformed, or the
+/// two files do not go together.
 pub fn load(graph: impl AsRef<Path>, edges: Option<&Path>) -> Result<Imported> {
+    load_bounded(graph, edges, files::MAX_GRAPH_BYTES)
+}
+
+/// As [`load`], reading at most `max_bytes` of each file.
+///
+/// # Errors
+///
+/// As [`load`].
+pub fn load_bounded(graph: impl AsRef<Path>, edges: Option<&Path>, max_bytes: u64) -> Result<Imported> {
     let graph = graph.as_ref();
     let read = |path: &Path| {
-        std::fs::read_to_string(path)
-            .map_err(|e| Error::io(format!("cannot read graph file {}", path.display()), e))
+        files::read(path, "graph file", max_bytes)
+            .and_then(crate::graph::decode)
+            .map_err(|e| in_file(e, &path.display().to_string()))
     };
     let text = read(graph)?;
     let edges_text = edges.map(read).transpose()?;
-    from_texts(&text, edges_text.as_deref()).map_err(|e| match e {
-        Error::InvalidGraph { message, line, column } => {
-            let file = match (edges, line) {
-                (Some(edges), None) => format!("{} + {}", graph.display(), edges.display()),
-                _ => graph.display().to_string(),
-            };
-            Error::InvalidGraph { message: format!("{file}: {message}"), line, column }
-        }
-        other => other,
+    import(&text, edges_text.as_deref()).map_err(|(e, side)| {
+        let file = match (side, edges) {
+            (Side::Edges, Some(edges)) => edges.display().to_string(),
+            (Side::Both, Some(edges)) => format!("{} + {}", graph.display(), edges.display()),
+            _ => graph.display().to_string(),
+        };
+        in_file(e, &file)
     })
 }
 
@@ -99,47 +110,80 @@ pub fn load(graph: impl AsRef<Path>, edges: Option<&Path>) -> Result<Imported> {
 ///
 /// # Errors
 ///
-/// As [`load`], without the file names.
+/// As [`load`], naming `the edges file` for errors in `edges`.
 pub fn from_texts(text: &str, edges: Option<&str>) -> Result<Imported> {
+    import(text, edges).map_err(|(e, side)| match side {
+        Side::Edges => in_file(e, "the edges file"),
+        Side::Graph | Side::Both => e,
+    })
+}
+
+/// Which input an import error is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Side {
+    /// The graph (first) file.
+    Graph,
+    /// The edges (second) file.
+    Edges,
+    /// How the two go together.
+    Both,
+}
+
+/// Prefixes a graph error's message with the file it is about.
+fn in_file(e: Error, file: &str) -> Error {
+    match e {
+        Error::InvalidGraph { message, line, column } => {
+            Error::InvalidGraph { message: format!("{file}: {message}"), line, column }
+        }
+        other => other,
+    }
+}
+
+fn import(text: &str, edges: Option<&str>) -> std::result::Result<Imported, (Error, Side)> {
     let started = Instant::now();
-    let kind = detect(text)?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let edges = edges.map(|e| e.strip_prefix('\u{feff}').unwrap_or(e));
+    let on = |side: Side| move |e: Error| (e, side);
+    let (graph_side, edges_side, both) = (on(Side::Graph), on(Side::Edges), on(Side::Both));
+    let kind = detect(text).map_err(graph_side)?;
     let mut imported = match (kind, edges) {
         (Kind::Native, None) => {
-            let graph = Graph::from_json(text)?;
+            let graph = Graph::from_json(text).map_err(graph_side)?;
             let stats = native_stats(&graph);
             Imported { graph, stats }
         }
-        (Kind::Legacy, None) => legacy(parse(text)?)?,
+        (Kind::Legacy, None) => legacy(parse(text).map_err(graph_side)?).map_err(graph_side)?,
         (Kind::Native | Kind::Legacy, Some(_)) => {
-            return Err(invalid(format!(
+            return Err(both(invalid(format!(
                 "a separate edges file goes with a Parseltongue entities export, not with a {}",
                 if kind == Kind::Native { Format::Native } else { Format::ParseltongueLegacy }
-            )));
+            ))));
         }
         (Kind::Entities, extra) => {
-            let mut export: EntitiesExport = parse(text)?;
+            let mut export: EntitiesExport = parse(text).map_err(graph_side)?;
             if let Some(extra) = extra {
-                if detect(extra)? != Kind::Edges {
-                    return Err(invalid(
-                        "the edges file is not a Parseltongue edges export (pt02-level00)".into(),
-                    ));
+                if detect(extra).map_err(edges_side)? != Kind::Edges {
+                    return Err(edges_side(invalid("not a Parseltongue edges export (pt02-level00)".into())));
                 }
-                export.edges.extend(parse::<EdgesExport>(extra)?.edges);
+                export.edges.extend(parse::<EdgesExport>(extra).map_err(edges_side)?.edges);
             }
-            parseltongue(export.entities, export.edges)?
+            parseltongue(export.entities, export.edges).map_err(both)?
         }
-        (Kind::Edges, None) => parseltongue(Vec::new(), parse::<EdgesExport>(text)?.edges)?,
+        (Kind::Edges, None) => {
+            parseltongue(Vec::new(), parse::<EdgesExport>(text).map_err(graph_side)?.edges)
+                .map_err(graph_side)?
+        }
         (Kind::Edges, Some(extra)) => {
-            if detect(extra)? != Kind::Entities {
-                return Err(invalid(
+            if detect(extra).map_err(edges_side)? != Kind::Entities {
+                return Err(both(invalid(
                     "two edges files: give the entities export (pt02-level01) and --edges the edges export"
                         .into(),
-                ));
+                )));
             }
-            let export: EntitiesExport = parse(extra)?;
+            let export: EntitiesExport = parse(extra).map_err(edges_side)?;
             let mut edges = export.edges;
-            edges.extend(parse::<EdgesExport>(text)?.edges);
-            parseltongue(export.entities, edges)?
+            edges.extend(parse::<EdgesExport>(text).map_err(graph_side)?.edges);
+            parseltongue(export.entities, edges).map_err(both)?
         }
     };
     imported.stats.elapsed = started.elapsed();
@@ -155,11 +199,14 @@ enum Kind {
 }
 
 fn detect(text: &str) -> Result<Kind> {
-    let shape: Shape = match serde_json::from_str(text) {
+    let shape: Shape = match serde_json::from_str::<Shape>(text) {
         Ok(shape) => shape,
         // Syntax errors get their line and column from the native parser's message.
         Err(e) if e.is_syntax() || e.is_eof() => return Err(Graph::from_json(text).unwrap_err()),
-        Err(_) => return Err(invalid(unknown_shape(None))),
+        // Any other top level than an object.
+        Err(e) if e.to_string().starts_with("invalid type") => return Err(invalid(unknown_shape(None))),
+        // An object that is not one (a duplicate key, say): what is wrong, and where.
+        Err(_) => return Err(parse::<Shape>(text).err().unwrap_or_else(|| invalid(unknown_shape(None)))),
     };
     Ok(match shape {
         Shape { entities: Some(_), .. } => Kind::Entities,

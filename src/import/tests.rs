@@ -207,3 +207,40 @@ fn anything_else_is_refused_with_the_formats_named() {
     let err = from_texts(missing, None).unwrap_err();
     assert!(err.to_string().contains("entities[0]: missing field `isgl1_key`"), "{err}");
 }
+
+#[test]
+fn malformed_top_levels_say_what_is_wrong_and_where() {
+    let err = from_texts("{\"nodes\": [],\n \"nodes\": []}", None).unwrap_err();
+    assert!(err.to_string().contains("duplicate field `nodes`"), "{err}");
+    assert!(matches!(err, Error::InvalidGraph { line: Some(2), .. }), "{err:?}");
+    let err = from_texts("[1, 2]", None).unwrap_err();
+    assert!(err.to_string().contains("the top level is not a JSON object"), "{err}");
+    // A byte-order mark is not an error.
+    let imported = from_texts("\u{feff}{\"nodes\":[{\"id\":\"a\",\"node_type\":\"fn\"}]}", None).unwrap();
+    assert_eq!(imported.stats.nodes(), 1);
+}
+
+#[test]
+fn errors_in_the_edges_file_name_the_edges_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let (entities, edges) = mini_export();
+    let (entities_path, edges_path) = (dir.path().join("entities.json"), dir.path().join("edges.json"));
+    std::fs::write(&entities_path, &entities).unwrap();
+    let broken = edges.replacen("\"edges\"", "\"edges\" ,,", 1);
+    std::fs::write(&edges_path, &broken).unwrap();
+    let err = load(&entities_path, Some(&edges_path)).unwrap_err();
+    let message = err.to_string();
+    assert!(message.contains("edges.json") && !message.contains("entities.json"), "{message}");
+    assert!(matches!(err, Error::InvalidGraph { line: Some(_), .. }), "{err:?}");
+    std::fs::write(&edges_path, r#"{"nodes":[]}"#).unwrap();
+    let message = load(&entities_path, Some(&edges_path)).unwrap_err().to_string();
+    assert!(message.contains("edges.json: not a Parseltongue edges export"), "{message}");
+    // In memory, it is called the edges file.
+    let message = from_texts(&entities, Some(&broken)).unwrap_err().to_string();
+    assert!(message.contains("the edges file:"), "{message}");
+    // Reading is bounded, and a device is not a graph.
+    let message = load_bounded(&entities_path, None, 10).unwrap_err().to_string();
+    assert!(message.contains("over the limit of 10 bytes"), "{message}");
+    let err = load("/dev/zero", None).unwrap_err();
+    assert!(err.to_string().contains("not a regular file"), "{err}");
+}

@@ -500,6 +500,15 @@ impl PluginHost {
                 return Err(error);
             }
         };
+        // Start one instance now: a plugin that cannot even start under its limits (a start-up
+        // that needs more memory or fuel than allowed, or traps) is a load error with its kind,
+        // not a crash loop. The instance becomes the plugin's first.
+        let mut first = plugin.instance();
+        if let Err(error) = first.warm_up().await {
+            let error = Error::CannotStart { plugin: plugin.name().to_string(), source: Box::new(error) };
+            self.record_failure(&source, &error);
+            return Err(error);
+        }
         let key = PluginKey { name: plugin.name().into(), version };
         self.audit_load(&key, &plugin);
         let loaded = Loaded {
@@ -509,6 +518,7 @@ impl PluginHost {
             policy: spec.policy.clone().unwrap_or_else(|| inner.restart.clone()),
             quota: spec.quota.clone().unwrap_or_else(|| inner.quota.clone()),
             queue_capacity: inner.queue_capacity,
+            warm: Some(first),
         };
         let name = loaded.key.name.to_string();
         let key = ask(

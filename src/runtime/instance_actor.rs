@@ -41,6 +41,8 @@ pub(crate) struct InstanceArgs {
     pub(crate) supervisor: ActorRef<SupervisorMsg>,
     pub(crate) meter: Meter,
     pub(crate) events: Events,
+    /// An instance already started (by the loader), to use instead of starting one.
+    pub(crate) warm: Option<PluginInstance>,
 }
 
 pub(crate) struct InstanceState {
@@ -56,9 +58,9 @@ impl Actor for InstanceActor {
     async fn pre_start(
         &self,
         _me: ActorRef<InstanceMsg>,
-        args: InstanceArgs,
+        mut args: InstanceArgs,
     ) -> Result<InstanceState, ActorProcessingErr> {
-        let mut instance = args.plugin.instance();
+        let mut instance = args.warm.take().unwrap_or_else(|| args.plugin.instance());
         // Instantiate now: a restarted instance is ready before the next job reaches it.
         if let Err(e) = instance.warm_up().await {
             return Err(Box::new(Crashed {

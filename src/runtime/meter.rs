@@ -77,6 +77,7 @@ impl Meter {
         u.calls += 1;
         u.latency.record(usage.wall_time);
         u.wall_time += usage.wall_time;
+        u.cpu_time += usage.cpu_time;
         u.fuel += usage.fuel_consumed.unwrap_or(0);
         u.peak_memory_bytes = peak;
         u.host_calls += usage.host_calls;
@@ -88,7 +89,7 @@ impl Meter {
             u.remember(kind.as_str(), message);
         }
         let window = a.quota.window;
-        a.window.push(now, usage.wall_time, window);
+        a.window.push(now, usage.cpu_time, window);
         let used = a.window.used(now, window);
         a.usage.window_time = used;
         if a.quota.level(used) != a.usage.level && !a.evaluation_pending {

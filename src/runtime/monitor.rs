@@ -52,10 +52,13 @@ pub struct PluginUsage {
     pub calls: u64,
     /// Calls that ended in an error, by kind.
     pub errors: BTreeMap<ErrorKind, u64>,
-    /// Guest time, all calls together.
+    /// Wall-clock time of calls, all together.
     #[serde(serialize_with = "crate::instance::as_millis", rename = "wall_time_ms")]
     pub wall_time: Duration,
-    /// Guest time in the current quota window.
+    /// CPU time running guest code, all calls together.
+    #[serde(serialize_with = "crate::instance::as_millis", rename = "cpu_time_ms")]
+    pub cpu_time: Duration,
+    /// Guest CPU time in the current quota window.
     #[serde(serialize_with = "crate::instance::as_millis", rename = "window_time_ms")]
     pub window_time: Duration,
     /// Fuel, all metered calls together.

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-/// A plugin's budget across calls. Call time is wall time spent inside the guest, which for a
-/// CPU-bound plugin is its CPU time (fuel, when metered, is reported beside it).
+/// A plugin's budget across calls, in the CPU time its calls spend running its code (the same
+/// clock as [`crate::Limits::cpu_time`]; fuel, when metered, is reported beside it).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Quota {
     /// Guest time allowed per `window`; `None` (the default) sets no budget.

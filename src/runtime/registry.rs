@@ -10,6 +10,7 @@ use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent
 use tokio::sync::Semaphore;
 
 use crate::error::{Error, Result};
+use crate::instance::PluginInstance;
 use crate::plugin::Plugin;
 use crate::runtime::PluginKey;
 use crate::runtime::events::{EventKind, Events};
@@ -41,6 +42,8 @@ pub(crate) struct Loaded {
     pub(crate) policy: RestartPolicy,
     pub(crate) quota: Quota,
     pub(crate) queue_capacity: usize,
+    /// The instance the loader started to prove the plugin can start.
+    pub(crate) warm: Option<PluginInstance>,
 }
 
 /// Messages to the registry.
@@ -158,7 +161,7 @@ impl Actor for Registry {
     ) -> Result<(), ActorProcessingErr> {
         match msg {
             RegistryMsg::Start(loaded, reply) => {
-                let Loaded { key, plugin, instances, policy, quota, queue_capacity } = *loaded;
+                let Loaded { key, plugin, instances, policy, quota, queue_capacity, warm } = *loaded;
                 let meter = Meter::new(key.clone(), quota, &state.args.sink, state.args.monitor.clone());
                 let args = SupervisorArgs {
                     key: key.clone(),
@@ -167,6 +170,7 @@ impl Actor for Registry {
                     policy,
                     events: state.args.events.clone(),
                     meter: meter.clone(),
+                    warm,
                 };
                 let supervisor = match Actor::spawn_linked(None, Supervisor, args, me.get_cell()).await {
                     Ok((supervisor, _)) => supervisor,

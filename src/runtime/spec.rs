@@ -5,9 +5,10 @@ use std::sync::Arc;
 
 use crate::audit::AuditRecord;
 use crate::error::{Error, Result};
+use crate::files::read_component;
 use crate::kv::KvStore;
 use crate::manifest::{Capabilities, Manifest, RequestedLimits};
-use crate::plugin::{Plugin, PluginOptions, name_from_path, read_component};
+use crate::plugin::{Plugin, PluginOptions, name_from_path};
 use crate::policy::Policy;
 use crate::runtime::events::Events;
 use crate::runtime::quota::Quota;
@@ -147,7 +148,7 @@ impl PluginSpec {
             }
             Source::Manifest(path) => {
                 let manifest = Manifest::from_path(path)?;
-                let bytes = read_component(&manifest.component_path(path))?;
+                let bytes = read_component(&manifest.component_path(path)?)?;
                 capabilities = manifest.capabilities;
                 requested_limits = manifest.limits;
                 (manifest.name, manifest.version, bytes.into())

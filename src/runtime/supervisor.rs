@@ -15,6 +15,7 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use crate::error::{Error, ErrorKind};
+use crate::instance::PluginInstance;
 use crate::plugin::Plugin;
 use crate::runtime::PluginKey;
 use crate::runtime::events::{EventKind, Events};
@@ -129,6 +130,9 @@ pub(crate) struct SupervisorArgs {
     pub(crate) policy: RestartPolicy,
     pub(crate) events: Events,
     pub(crate) meter: Meter,
+    /// An instance the loader already started (proving the plugin can start under its limits):
+    /// the first instance spawned takes it instead of starting another.
+    pub(crate) warm: Option<PluginInstance>,
 }
 
 pub(crate) struct SupervisorState {
@@ -169,6 +173,7 @@ impl SupervisorState {
             supervisor: me.clone(),
             meter: self.args.meter.clone(),
             events: self.args.events.clone(),
+            warm: self.args.warm.take(),
         };
         match Actor::spawn_linked(None, InstanceActor, args, me.get_cell()).await {
             Ok((actor, _)) => {
@@ -176,10 +181,18 @@ impl SupervisorState {
                 true
             }
             Err(e) => {
-                let message = e.to_string();
+                // Our own start failure carries its kind; a panic in ractor's hands does not.
+                let crashed = match &e {
+                    ractor::SpawnErr::StartupFailed(inner) => inner.downcast_ref::<Crashed>(),
+                    _ => None,
+                };
+                let (kind, message) = match crashed {
+                    Some(c) => (c.kind, format!("could not start: {}", c.message)),
+                    None => (ErrorKind::Trap, e.to_string()),
+                };
                 tracing::warn!(plugin = %self.args.key.name, index, "instance failed to start: {message}");
                 self.slots[index] = Slot::Stopped;
-                self.emit(EventKind::Crashed { instance: index, kind: ErrorKind::Trap, message });
+                self.emit(EventKind::Crashed { instance: index, kind, message });
                 self.on_crash(me, index, None);
                 false
             }

@@ -75,14 +75,13 @@ pub fn standard_graphs() -> Vec<NamedGraph> {
 /// command when the component has not been built.
 pub fn locate(path: &Path) -> Result<(Manifest, PathBuf)> {
     if !path.exists() {
-        return Err(Error::io(
-            format!("no plugin project at {} (a directory with a plugin.toml)", path.display()),
-            std::io::ErrorKind::NotFound.into(),
-        ));
+        return Err(Error::NoSuchPlugin {
+            what: format!("no plugin project at {} (a directory with a plugin.toml)", path.display()),
+        });
     }
     let manifest_path = if path.is_dir() { path.join("plugin.toml") } else { path.to_path_buf() };
     let manifest = Manifest::from_path(&manifest_path)?;
-    let component = manifest.component_path(&manifest_path);
+    let component = manifest.component_path(&manifest_path)?;
     if !component.exists() {
         return Err(Error::io(
             format!(
@@ -105,8 +104,7 @@ pub fn locate(path: &Path) -> Result<(Manifest, PathBuf)> {
 /// Only when the plugin cannot be found or read; everything the plugin does is a check.
 pub async fn run(sandbox: &Sandbox, path: &Path, graphs: &[NamedGraph]) -> Result<Report> {
     let (manifest, component) = locate(path)?;
-    let bytes = std::fs::read(&component)
-        .map_err(|e| Error::io(format!("cannot read {}", component.display()), e))?;
+    let bytes = crate::files::read_component(&component)?;
     let mut checks = Vec::new();
     let mut check =
         |name: &str, ok: bool, detail: String| checks.push(Check { name: name.into(), ok, detail });
@@ -196,7 +194,7 @@ pub async fn run(sandbox: &Sandbox, path: &Path, graphs: &[NamedGraph]) -> Resul
     // Containment: under a budget far too small, the call must end in a typed limit error (or
     // finish), and the next call with normal limits must succeed.
     if let Some(g) = graphs.iter().max_by_key(|g| g.graph.nodes().len()) {
-        let tight = Limits { timeout: Duration::from_millis(1), memory_bytes: 2 * MIB, ..Limits::default() };
+        let tight = Limits { cpu_time: Duration::from_millis(1), memory_bytes: 2 * MIB, ..Limits::default() };
         let outcome = match sandbox.load(&manifest.name, &bytes, PluginOptions::new().limits(tight)) {
             Ok(starved) => starved.analyze(&g.graph).await.map(|_| ()),
             Err(e) => Err(e),
@@ -210,7 +208,7 @@ pub async fn run(sandbox: &Sandbox, path: &Path, graphs: &[NamedGraph]) -> Resul
             "contained by its limits",
             contained && after.is_ok(),
             format!(
-                "with 1 ms and 2 MiB on {}: {}; then with the defaults: {}",
+                "with 1 ms of CPU time and 2 MiB on {}: {}; then with the defaults: {}",
                 g.name,
                 match &outcome {
                     Ok(()) => "finished anyway".to_string(),

@@ -29,7 +29,7 @@ pub mod names {
     pub const QUARANTINED: &str = "ptplugin_quarantined";
     /// Call latency as the caller of the instance sees it (instantiation included), seconds.
     pub const CALL_DURATION: &str = "ptplugin_call_duration_seconds";
-    /// Wall time spent inside the guest, microseconds (counters are integers).
+    /// CPU time spent running guest code, microseconds (counters are integers).
     pub const GUEST_TIME: &str = "ptplugin_guest_time_microseconds_total";
     /// Fuel consumed by metered calls.
     pub const FUEL: &str = "ptplugin_fuel_consumed_total";
@@ -175,7 +175,7 @@ impl PluginHandles {
     pub(crate) fn call(&mut self, usage: &Usage, error: Option<ErrorKind>, peak_memory: u64) {
         self.calls.increment(1);
         self.duration.record(usage.wall_time.as_secs_f64());
-        self.guest_time.increment(u64::try_from(usage.wall_time.as_micros()).unwrap_or(u64::MAX));
+        self.guest_time.increment(u64::try_from(usage.cpu_time.as_micros()).unwrap_or(u64::MAX));
         self.fuel.increment(usage.fuel_consumed.unwrap_or(0));
         self.peak_memory.set(peak_memory as f64);
         self.throttled_bytes.increment(usage.log_bytes_dropped + usage.stdio_bytes_dropped);

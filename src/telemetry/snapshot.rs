@@ -57,7 +57,7 @@ pub struct PluginMetrics {
     pub quarantines: u64,
     /// Call latency.
     pub latency: LatencyHistogram,
-    /// Guest time in the quota window, milliseconds.
+    /// Guest CPU time in the quota window, milliseconds.
     pub window_time_ms: f64,
     /// The CPU budget per window, milliseconds, if any.
     pub cpu_budget_ms: Option<f64>,
@@ -65,7 +65,7 @@ pub struct PluginMetrics {
     pub window_secs: f64,
     /// `normal`, `warned`, `throttled` or `stopped`.
     pub quota_level: String,
-    /// Guest time, all calls, milliseconds.
+    /// Guest CPU time, all calls, milliseconds.
     pub guest_time_ms: f64,
     /// Fuel, all metered calls.
     pub fuel: u64,
@@ -73,8 +73,8 @@ pub struct PluginMetrics {
     pub peak_memory_bytes: u64,
     /// Its memory limit, bytes.
     pub memory_limit_bytes: u64,
-    /// Its time limit per call, milliseconds.
-    pub timeout_ms: f64,
+    /// Its CPU time limit per call, milliseconds.
+    pub cpu_time_limit_ms: f64,
     /// Log and stdio bytes dropped by budgets and rate limits.
     pub throttled_bytes: u64,
     /// The latest errors, newest last.
@@ -156,11 +156,11 @@ impl MetricsSnapshot {
                     cpu_budget_ms: usage.cpu_budget.map(ms),
                     window_secs: usage.window.as_secs_f64(),
                     quota_level: word(&usage.level),
-                    guest_time_ms: ms(usage.wall_time),
+                    guest_time_ms: ms(usage.cpu_time),
                     fuel: usage.fuel,
                     peak_memory_bytes: usage.peak_memory_bytes,
                     memory_limit_bytes: p.limits.memory_bytes,
-                    timeout_ms: ms(p.limits.timeout),
+                    cpu_time_limit_ms: ms(p.limits.cpu_time),
                     throttled_bytes: usage.dropped_bytes,
                     recent_errors: usage.recent_errors.iter().cloned().collect(),
                 }

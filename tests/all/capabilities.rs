@@ -235,7 +235,7 @@ async fn a_log_flood_is_throttled_across_calls() {
     let limits = Limits {
         max_log_bytes: 4 * 1024,
         log_bytes_per_sec: 1024,
-        timeout: Duration::from_secs(30),
+        cpu_time: Duration::from_secs(30),
         ..Limits::default()
     };
     let host = host_with(

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use parseltongue_plugins::{Error, ErrorKind, Limits, PluginOptions, bundled};
+use parseltongue_plugins::{Clock, Error, ErrorKind, Limits, PluginOptions, bundled};
 
 use crate::support::{empty_graph, load, plugin, small_graph};
 
@@ -24,13 +24,18 @@ async fn contained(name: &str, expected: ErrorKind) -> Error {
 
 #[tokio::test]
 async fn infinite_loop_times_out_near_the_deadline() {
-    let limits = Limits { timeout: Duration::from_millis(200), ..Limits::default() };
+    let limits = Limits { cpu_time: Duration::from_millis(200), ..Limits::default() };
     let plugin = load("fault-loop", PluginOptions::new().limits(limits));
     let mut instance = plugin.instance();
     let error = instance.analyze(&small_graph()).await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Timeout, "{error}");
-    let wall = instance.last_usage().wall_time;
-    assert!(wall >= Duration::from_millis(200), "stopped early: {wall:?}");
+    assert!(
+        matches!(error, Error::Timeout { clock: Clock::Cpu, .. }),
+        "the CPU limit, not the backstop: {error}"
+    );
+    let usage = instance.last_usage();
+    assert!(usage.cpu_time >= Duration::from_millis(200), "stopped early: {usage:?}");
+    assert!(usage.wall_time >= usage.cpu_time, "{usage:?}");
     instance.analyze(&empty_graph()).await.expect("recovers");
 }
 
@@ -42,7 +47,7 @@ async fn infinite_loop_with_default_limits() {
 
 #[tokio::test]
 async fn infinite_loop_runs_out_of_fuel_when_metered() {
-    let limits = Limits { fuel: Some(5_000_000), timeout: Duration::from_secs(30), ..Limits::default() };
+    let limits = Limits { fuel: Some(5_000_000), cpu_time: Duration::from_secs(30), ..Limits::default() };
     let plugin = load("fault-loop", PluginOptions::new().limits(limits));
     let mut instance = plugin.instance();
     let error = instance.analyze(&small_graph()).await.unwrap_err();
@@ -125,7 +130,7 @@ async fn contained_output(plugin: parseltongue_plugins::Plugin) -> Error {
 #[tokio::test]
 async fn log_flood_is_bounded_and_counted() {
     // A generous deadline: this is about bounding output, and debug builds make host calls slow.
-    let limits = Limits { timeout: Duration::from_secs(30), ..Limits::default() };
+    let limits = Limits { cpu_time: Duration::from_secs(30), ..Limits::default() };
     let plugin = load("fault-log-flood", PluginOptions::new().limits(limits.clone()));
     let analysis = plugin.analyze(&small_graph()).await.expect("a flood is not an error");
     let kept: usize = analysis.logs.iter().map(|r| r.message.len()).sum();

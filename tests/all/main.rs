@@ -5,6 +5,7 @@ mod authoring;
 mod bundles;
 mod capabilities;
 mod cli;
+mod cpu_time;
 mod distribution;
 mod escapes;
 mod faults;

@@ -336,6 +336,10 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub edges: Option<PathBuf>,
 
+    /// Refuse graph files larger than this, in MiB (a 1,000,000-node export is about 700 MB).
+    #[arg(long, value_name = "N", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
+    pub max_graph_mb: u64,
+
     /// A value the plugin reads with host.config(KEY). Repeatable.
     #[arg(long = "config", value_name = "KEY=VALUE", value_parser = parse_key_value)]
     pub config: Vec<(String, String)>,
@@ -355,9 +359,15 @@ pub struct LimitArgs {
     #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=65536))]
     pub memory_mb: u64,
 
-    /// Wall-clock limit per call in milliseconds.
+    /// CPU time per call in milliseconds, counted only while the plugin's code runs (a busy
+    /// machine slows a plugin down; it does not make it time out).
     #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout_ms: u64,
+
+    /// Wall-clock backstop per call in milliseconds, for plugins that wait instead of computing
+    /// (default: ten times --timeout-ms, at least 10 s).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub wall_timeout_ms: Option<u64>,
 
     /// Meter fuel and allow this much per call (roughly one unit per wasm instruction).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
@@ -380,7 +390,8 @@ impl LimitArgs {
     pub fn to_limits(&self) -> Limits {
         Limits {
             memory_bytes: self.memory_mb * MIB,
-            timeout: Duration::from_millis(self.timeout_ms),
+            cpu_time: Duration::from_millis(self.timeout_ms),
+            wall_time: self.wall_timeout_ms.map(Duration::from_millis),
             fuel: self.fuel,
             max_wasm_stack: self.stack_kb as usize * KIB,
             max_result_bytes: self.max_output_kb as usize * KIB,
@@ -424,6 +435,10 @@ pub struct TestArgs {
     #[arg(long, value_name = "FILE")]
     pub graph: Vec<PathBuf>,
 
+    /// Refuse graph files larger than this, in MiB (a 1,000,000-node export is about 700 MB).
+    #[arg(long, value_name = "N", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
+    pub max_graph_mb: u64,
+
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
@@ -459,6 +474,10 @@ pub struct ImportArgs {
     /// Parseltongue's edges export (pt02-level00) to go with an entities export.
     #[arg(long, value_name = "FILE")]
     pub edges: Option<PathBuf>,
+
+    /// Refuse graph files larger than this, in MiB (a 1,000,000-node export is about 700 MB).
+    #[arg(long, value_name = "N", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
+    pub max_graph_mb: u64,
 
     /// Also write the imported graph, in our JSON, to this file.
     #[arg(long, short, value_name = "FILE")]

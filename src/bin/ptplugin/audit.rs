@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
-use parseltongue_plugins::audit::{VerifyReport, verify as verify_log};
+use parseltongue_plugins::audit::{HeadCheck, VerifyReport, verify as verify_log};
 use serde_json::json;
 
 use crate::args::{AuditVerifyArgs, Format};
@@ -25,23 +25,32 @@ pub fn verify(args: AuditVerifyArgs) -> Result<ExitCode, Failure> {
 
 fn text(file: &str, r: &VerifyReport) -> String {
     let mut out = String::new();
-    match (&r.first_bad, &r.torn_tail) {
+    match (&r.first_bad, &r.head) {
         (Some(bad), _) => {
             let _ = writeln!(out, "{file}: TAMPERED at line {}: {}", bad.line, bad.reason);
-            let _ = writeln!(out, "records before it verify: {}", r.valid_records);
+            let _ = writeln!(out, "the {} records before it verify", r.valid_records);
         }
-        (None, Some(torn)) => {
+        (None, HeadCheck::Unreadable(why)) => {
             let _ = writeln!(
                 out,
-                "{file}: line {} is torn (an incomplete write, e.g. a crash); the {} records before it verify",
-                torn.line, r.valid_records
+                "{file}: TAMPERED head file: {why}; the {} records verify, but their end cannot be checked",
+                r.valid_records
             );
         }
-        (None, None) => {
+        (None, _) if r.torn_tail.is_none() => {
             let _ = writeln!(out, "{file}: intact, {} records", r.valid_records);
         }
+        (None, _) => {}
     }
-    if !r.head_checked {
+    if let Some(torn) = &r.torn_tail {
+        let _ = writeln!(
+            out,
+            "{file}: line {} is torn (an incomplete write, e.g. a crash); the {} records before it verify; \
+             the next host to open the log moves it to {file}.torn",
+            torn.line, r.valid_records
+        );
+    }
+    if r.head == HeadCheck::Missing {
         let _ =
             writeln!(out, "note: no head file beside it, so removal of the last records cannot be detected");
     }

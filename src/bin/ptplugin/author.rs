@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use parseltongue_plugins::sdk::{self, harness, scaffold};
-use parseltongue_plugins::{Error, Sandbox, import};
+use parseltongue_plugins::{Error, Sandbox, files, import};
 use serde_json::json;
 
 use crate::args::{Format, NewArgs, SdkCommand, TestArgs};
@@ -32,7 +32,7 @@ pub fn new(args: NewArgs) -> Result<ExitCode, Failure> {
 pub async fn test(sandbox: &Sandbox, args: TestArgs) -> Result<ExitCode, Failure> {
     let mut graphs = harness::standard_graphs();
     for path in &args.graph {
-        let imported = import::load(path, None)?;
+        let imported = import::load_bounded(path, None, args.max_graph_mb * parseltongue_plugins::MIB)?;
         graphs.push(harness::NamedGraph {
             name: format!(
                 "{} ({} nodes, {} edges)",
@@ -67,8 +67,7 @@ pub fn sdk(command: SdkCommand) -> Result<ExitCode, Failure> {
         SdkCommand::Wit { dir } => sdk::write_wit(&dir)?,
         SdkCommand::CBindings { dir } => sdk::write_c_bindings(&dir)?,
         SdkCommand::Componentize { core, output } => {
-            let bytes = std::fs::read(&core)
-                .map_err(|e| Error::Io { context: format!("cannot read {}", core.display()), source: e })?;
+            let bytes = files::read(&core, "core module", files::MAX_COMPONENT_BYTES)?;
             let component = sdk::componentize(&bytes)?;
             std::fs::write(&output, component).map_err(|e| Error::Io {
                 context: format!("cannot write {}", output.display()),

@@ -128,9 +128,9 @@ fn as_text(
     );
     let _ = writeln!(
         out,
-        "limits per plugin: {} memory, {} ms per call, {} wasm stack, {} / {} findings of output",
+        "limits per plugin: {} memory, {} ms of CPU time per call, {} wasm stack, {} / {} findings of output",
         report::bytes(limits.memory_bytes),
-        limits.timeout.as_millis(),
+        limits.cpu_time.as_millis(),
         report::bytes(limits.max_wasm_stack as u64),
         report::bytes(limits.max_result_bytes as u64),
         limits.max_findings

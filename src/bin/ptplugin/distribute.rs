@@ -9,7 +9,7 @@ use parseltongue_plugins::audit::AuditLog;
 use parseltongue_plugins::distribution::progress::Progress;
 use parseltongue_plugins::distribution::store::Store;
 use parseltongue_plugins::distribution::{Distribution, Update, VerifiedArtifact, signing};
-use parseltongue_plugins::{Error, Limits, Manifest, Policy, RequestedLimits};
+use parseltongue_plugins::{Error, Limits, Manifest, Policy, RequestedLimits, files};
 use serde_json::json;
 
 use crate::args::{
@@ -22,6 +22,14 @@ use crate::run::{manifest_path, read_plugin};
 /// The environment variable holding the private key password, as cosign names it.
 const PASSWORD_ENV: &str = "COSIGN_PASSWORD";
 
+/// Whether a command changes the local store. Read-only commands (`list`, `run installed:`)
+/// never create or write anything in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreUse {
+    ReadOnly,
+    Write,
+}
+
 /// A distribution over the store the arguments name, trusting the policy's `[trust]` plus
 /// `keys`.
 pub fn distribution(
@@ -30,6 +38,7 @@ pub fn distribution(
     keys: &[PathBuf],
     offline: bool,
     audit: Option<AuditLog>,
+    usage: StoreUse,
 ) -> Result<Distribution, Error> {
     let root = match &store.store {
         Some(dir) => dir.clone(),
@@ -44,7 +53,11 @@ pub fn distribution(
     };
     trust.keys.extend(keys.iter().cloned());
     let progress = if store.no_progress { Progress::Quiet } else { Progress::auto() };
-    let mut d = Distribution::new(Store::open(root)?)
+    let store_dir = match usage {
+        StoreUse::ReadOnly => Store::open_read_only(root)?,
+        StoreUse::Write => Store::open(root)?,
+    };
+    let mut d = Distribution::new(store_dir)
         .trust(trust)
         .insecure(store.insecure)
         .offline(offline)
@@ -63,7 +76,8 @@ fn trusted_distribution(
     offline: bool,
 ) -> Result<(Distribution, Option<AuditLog>), Error> {
     let audit = open_audit(trust.audit.as_deref())?;
-    let d = distribution(store, trust.policy.as_deref(), &trust.key, offline, audit.clone())?;
+    let d =
+        distribution(store, trust.policy.as_deref(), &trust.key, offline, audit.clone(), StoreUse::Write)?;
     Ok((d, audit))
 }
 
@@ -81,13 +95,9 @@ fn close_audit(audit: Option<AuditLog>) {
 fn plugin_for_push(args: &PushArgs) -> Result<(Vec<u8>, String), Error> {
     if let Some(path) = manifest_path(&args.plugin) {
         let manifest = Manifest::from_path(&path)?;
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| Error::Io { context: format!("cannot read {}", path.display()), source: e })?;
-        let component_path = manifest.component_path(&path);
-        let bytes = std::fs::read(&component_path).map_err(|e| Error::Io {
-            context: format!("cannot read {}", component_path.display()),
-            source: e,
-        })?;
+        let text =
+            String::from_utf8_lossy(&files::read(&path, "manifest", files::MAX_TEXT_BYTES)?).into_owned();
+        let bytes = files::read_component(&manifest.component_path(&path)?)?;
         return Ok((bytes, text));
     }
     let (name, bytes) = read_plugin(&args.plugin)?;
@@ -107,7 +117,7 @@ fn plugin_for_push(args: &PushArgs) -> Result<(Vec<u8>, String), Error> {
 
 pub async fn push(args: PushArgs) -> Result<ExitCode, Failure> {
     let (component, text) = plugin_for_push(&args)?;
-    let d = distribution(&args.store, None, &[], false, None)?;
+    let d = distribution(&args.store, None, &[], false, None, StoreUse::Write)?;
     let pinned = d.push(component, &text, &args.reference).await?;
     match args.format {
         Format::Json => report::print_json(&json!({ "pushed": pinned }))?,
@@ -200,10 +210,8 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Error> {
 }
 
 pub async fn sign(args: SignArgs) -> Result<ExitCode, Failure> {
-    let d = distribution(&args.store, None, &[], false, None)?;
-    let read = |p: &Path| {
-        std::fs::read(p).map_err(|e| Error::Io { context: format!("cannot read {}", p.display()), source: e })
-    };
+    let d = distribution(&args.store, None, &[], false, None, StoreUse::Write)?;
+    let read = |p: &Path| files::read(p, "file", files::MAX_TEXT_BYTES);
     let tag = match (&args.key, &args.bundle) {
         (Some(key), _) => {
             let pem = read(key)?;
@@ -286,7 +294,7 @@ fn grant_note(policy: Option<&Policy>, update: &Update, line: &str) -> String {
 
 pub fn rollback(args: RollbackArgs) -> Result<ExitCode, Failure> {
     let audit = open_audit(args.audit.as_deref())?;
-    let d = distribution(&args.store, None, &[], true, audit.clone())?;
+    let d = distribution(&args.store, None, &[], true, audit.clone(), StoreUse::Write)?;
     let result = d.rollback(&args.name);
     close_audit(audit);
     let release = result?;
@@ -295,12 +303,15 @@ pub fn rollback(args: RollbackArgs) -> Result<ExitCode, Failure> {
 }
 
 pub fn list(args: ListArgs) -> Result<ExitCode, Failure> {
-    let d = distribution(&args.store, None, &[], true, None)?;
+    let d = distribution(&args.store, None, &[], true, None, StoreUse::ReadOnly)?;
     let installed = d.installed()?;
     match args.format {
         Format::Json => report::print_json(&json!(installed))?,
         Format::Text => {
             let mut out = String::new();
+            if installed.is_empty() {
+                out.push_str("no plugins installed\n");
+            }
             for (name, entry) in &installed {
                 let current = entry.current.as_ref().map(|c| format!("{} ({})", c.version, c.reference));
                 let _ = writeln!(out, "{name} {}", current.unwrap_or_else(|| "-".into()));

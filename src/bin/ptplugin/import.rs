@@ -9,7 +9,11 @@ use crate::args::{Format, ImportArgs};
 use crate::report::{self, Failure};
 
 pub fn import(args: ImportArgs) -> Result<ExitCode, Failure> {
-    let imported = import::load(&args.graph, args.edges.as_deref())?;
+    let imported = import::load_bounded(
+        &args.graph,
+        args.edges.as_deref(),
+        args.max_graph_mb * parseltongue_plugins::MIB,
+    )?;
     if let Some(output) = &args.output {
         std::fs::write(output, imported.graph.to_json())
             .map_err(|e| Error::Io { context: format!("cannot write {}", output.display()), source: e })?;

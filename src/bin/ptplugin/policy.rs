@@ -90,9 +90,9 @@ fn text(name: &str, requested: &Capabilities, d: &Decision) -> String {
     }
     let _ = writeln!(
         out,
-        "limits: {} MiB memory, {} ms per call, {} KiB stack",
+        "limits: {} MiB memory, {} ms of CPU time per call, {} KiB stack",
         d.limits.memory_bytes >> 20,
-        d.limits.timeout.as_millis(),
+        d.limits.cpu_time.as_millis(),
         d.limits.max_wasm_stack >> 10
     );
     out

@@ -90,9 +90,13 @@ fn ignore_broken_pipe(e: std::io::Error) -> Result<(), Error> {
     }
 }
 
-/// One line: time, fuel, memory, host calls, dropped output.
+/// One line: wall and CPU time, fuel, memory, host calls, dropped output.
 pub fn usage_line(u: &Usage) -> String {
-    let mut parts = vec![format!("{:.2} ms", u.wall_time.as_secs_f64() * 1000.0)];
+    let mut parts = vec![format!(
+        "{:.2} ms ({:.2} ms CPU)",
+        u.wall_time.as_secs_f64() * 1000.0,
+        u.cpu_time.as_secs_f64() * 1000.0
+    )];
     if let Some(fuel) = u.fuel_consumed {
         parts.push(format!("fuel {fuel}"));
     }

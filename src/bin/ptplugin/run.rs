@@ -6,31 +6,32 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use parseltongue_plugins::{
-    Analysis, Error, Graph, KvStore, PluginHost, PluginOptions, PluginSpec, PluginStatus, Sandbox, Usage,
-    bundled, import,
+    Analysis, Error, Graph, KvStore, MIB, PluginHost, PluginOptions, PluginSpec, PluginStatus, Sandbox,
+    Usage, bundled, files, import,
 };
 use serde_json::json;
 
 use crate::args::{Format, RunArgs};
-use crate::distribute;
+use crate::distribute::{self, StoreUse};
 use crate::report::{self, Failure};
 use parseltongue_plugins::audit::AuditLog;
 
 /// Reads a plugin given as a path or as `bundled:NAME`; returns its name and bytes.
 pub fn read_plugin(spec: &str) -> Result<(String, Cow<'static, [u8]>), Error> {
     if let Some(name) = spec.strip_prefix("bundled:") {
-        let plugin = bundled::get(name).ok_or_else(|| Error::Io {
-            context: format!(
+        let plugin = bundled::get(name).ok_or_else(|| Error::NoSuchPlugin {
+            what: format!(
                 "no bundled plugin `{name}` (bundled: {})",
                 bundled::PLUGINS.iter().map(|p| p.name).collect::<Vec<_>>().join(", ")
             ),
-            source: std::io::ErrorKind::NotFound.into(),
         })?;
         return Ok((plugin.name.to_string(), Cow::Borrowed(plugin.wasm)));
     }
     let path = std::path::Path::new(spec);
-    let bytes = std::fs::read(path)
-        .map_err(|e| Error::Io { context: format!("cannot read plugin {spec}"), source: e })?;
+    if !path.exists() {
+        return Err(Error::NoSuchPlugin { what: format!("no plugin at {spec}: no such file") });
+    }
+    let bytes = files::read_component(path)?;
     let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| spec.to_string());
     Ok((name, Cow::Owned(bytes)))
 }
@@ -50,8 +51,16 @@ pub fn manifest_path(arg: &str) -> Option<std::path::PathBuf> {
 async fn plugin_spec(args: &RunArgs, audit: Option<AuditLog>) -> Result<PluginSpec, Error> {
     let arg = args.plugin.as_str();
     if arg.starts_with("oci://") || arg.starts_with("installed:") {
-        let d =
-            distribute::distribution(&args.store, args.policy.as_deref(), &args.key, args.offline, audit)?;
+        // `installed:` only reads the store; `oci://` pulls into it.
+        let usage = if arg.starts_with("installed:") { StoreUse::ReadOnly } else { StoreUse::Write };
+        let d = distribute::distribution(
+            &args.store,
+            args.policy.as_deref(),
+            &args.key,
+            args.offline,
+            audit,
+            usage,
+        )?;
         let artifact = match arg.strip_prefix("installed:") {
             Some(name) => d.load_installed(name)?,
             None => d.pull(arg).await?,
@@ -66,7 +75,8 @@ async fn plugin_spec(args: &RunArgs, audit: Option<AuditLog>) -> Result<PluginSp
 }
 
 pub async fn run(sandbox: &Sandbox, args: RunArgs) -> Result<ExitCode, Failure> {
-    let graph = Arc::new(import::load(&args.graph, args.edges.as_deref())?.graph);
+    let graph =
+        Arc::new(import::load_bounded(&args.graph, args.edges.as_deref(), args.max_graph_mb * MIB)?.graph);
     let mut options = PluginOptions::new().limits(args.limits.to_limits());
     for (key, value) in &args.config {
         options = options.config(key.clone(), value.clone());

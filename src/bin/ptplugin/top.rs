@@ -340,7 +340,7 @@ async fn demo(sandbox: Sandbox) -> Result<Source, Failure> {
             // 300 ms per call against 2 s of CPU per 20 s: warned, throttled, then stopped.
             spec.options(
                 PluginOptions::new()
-                    .limits(Limits { timeout: Duration::from_millis(300), ..Limits::default() }),
+                    .limits(Limits { cpu_time: Duration::from_millis(300), ..Limits::default() }),
             )
             .quota(Quota {
                 cpu_per_window: Some(Duration::from_secs(2)),

@@ -3,8 +3,8 @@
 
 use std::process::ExitCode;
 
-use parseltongue_plugins::Error;
 use parseltongue_plugins::distribution::bundle::{self, RootSource, Signer, Subject};
+use parseltongue_plugins::files;
 
 use crate::args::VerifyBundleArgs;
 use crate::report::{self, Failure};
@@ -16,17 +16,13 @@ pub fn verify(args: VerifyBundleArgs) -> Result<ExitCode, Failure> {
         (None, false) => RootSource::Production,
     };
     let root = bundle::trusted_root(&source)?;
-    let signer =
-        match (&args.key, &args.certificate_identity, &args.certificate_oidc_issuer) {
-            (Some(key), _, _) => Signer::Key(std::fs::read_to_string(key).map_err(|e| Error::Io {
-                context: format!("cannot read key {}", key.display()),
-                source: e,
-            })?),
-            (None, Some(identity), Some(issuer)) => {
-                Signer::Identity { identity: identity.clone(), issuer: issuer.clone() }
-            }
-            _ => unreachable!("clap requires --key or an identity with an issuer"),
-        };
+    let signer = match (&args.key, &args.certificate_identity, &args.certificate_oidc_issuer) {
+        (Some(key), _, _) => Signer::Key(files::read_text(key, "key", files::MAX_TEXT_BYTES)?),
+        (None, Some(identity), Some(issuer)) => {
+            Signer::Identity { identity: identity.clone(), issuer: issuer.clone() }
+        }
+        _ => unreachable!("clap requires --key or an identity with an issuer"),
+    };
     let json = bundle::read(&args.bundle)?;
     let subject = Subject::parse(&args.file_or_digest);
     let verified = bundle::verify(&json, &subject, &signer, &root)?;
