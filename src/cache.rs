@@ -55,7 +55,8 @@ impl CompileCache {
         directories::ProjectDirs::from("", "", "parseltongue-plugins").map(|d| d.cache_dir().join("compiled"))
     }
 
-    /// Opens (creating with mode 0700 if needed) a cache in `dir`.
+    /// Opens (creating with mode 0700 if needed) a cache in `dir`. A symlink is followed, and the
+    /// checks apply to the directory it leads to (which the cache then uses).
     ///
     /// # Errors
     ///
@@ -70,7 +71,9 @@ impl CompileCache {
             .mode(0o700)
             .create(&dir)
             .map_err(|e| fail("cannot create it", e))?;
-        let meta = fs::symlink_metadata(&dir).map_err(|e| fail("cannot inspect it", e))?;
+        // A symlink is followed: what must be ours, private and a directory is its target.
+        let dir = fs::canonicalize(&dir).map_err(|e| fail("cannot resolve it", e))?;
+        let meta = fs::metadata(&dir).map_err(|e| fail("cannot inspect it", e))?;
         if !meta.is_dir() {
             return Err(fail("is not a directory", std::io::ErrorKind::NotADirectory.into()));
         }
@@ -273,5 +276,23 @@ mod tests {
         let file = tmp.path().join("file");
         fs::write(&file, b"").unwrap();
         assert!(CompileCache::open(&file).is_err());
+    }
+
+    #[test]
+    fn a_symlink_is_followed_and_its_target_checked() {
+        let tmp = tempfile::tempdir().unwrap();
+        let real = tmp.path().join("real");
+        fs::create_dir(&real).unwrap();
+        fs::set_permissions(&real, fs::Permissions::from_mode(0o777)).unwrap();
+        let link = tmp.path().join("link");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        let cache = CompileCache::open(&link).unwrap();
+        assert_eq!(cache.dir(), fs::canonicalize(&real).unwrap());
+        assert_eq!(fs::metadata(&real).unwrap().mode() & 0o777, 0o700, "the target was made private");
+        let file = tmp.path().join("file");
+        fs::write(&file, b"").unwrap();
+        let to_file = tmp.path().join("to-file");
+        std::os::unix::fs::symlink(&file, &to_file).unwrap();
+        assert!(CompileCache::open(&to_file).is_err(), "a link to a file is not a cache");
     }
 }

@@ -97,7 +97,19 @@ impl LoadReport {
     }
 }
 
-/// Runs the load, calling `on_sample` with each sample as it is taken (progress for people).
+/// What [`run`] reports while it runs (progress for people).
+#[derive(Debug)]
+pub enum Progress<'a> {
+    /// The host is up; its metrics endpoint, if asked for, is bound here.
+    Started {
+        /// The address the endpoint listens on (the port chosen, if 0 was asked for).
+        metrics: Option<SocketAddr>,
+    },
+    /// A sample, as it is taken.
+    Sample(&'a TimedSample),
+}
+
+/// Runs the load, calling `on_progress` once the host is up and with each sample as it is taken.
 ///
 /// # Errors
 ///
@@ -105,7 +117,7 @@ impl LoadReport {
 pub async fn run(
     sandbox: Sandbox,
     options: LoadOptions,
-    mut on_sample: impl FnMut(&TimedSample),
+    mut on_progress: impl FnMut(Progress<'_>),
 ) -> Result<LoadReport> {
     let analyses: Vec<&bundled::BundledPlugin> =
         bundled::PLUGINS.iter().filter(|p| p.role == Role::Analysis).collect();
@@ -126,6 +138,7 @@ pub async fn run(
         builder = builder.metrics_endpoint(addr);
     }
     let host = builder.start().await?;
+    on_progress(Progress::Started { metrics: host.metrics_endpoint() });
     let graph = Arc::new(crate::synthetic::parseltongue_like(options.graph_nodes, 7));
     let calls = Arc::new(AtomicU64::new(0));
     let failed = Arc::new(AtomicU64::new(0));
@@ -180,7 +193,7 @@ pub async fn run(
             rss_bytes: process.rss_bytes,
             fds: process.fds,
         };
-        on_sample(&sample);
+        on_progress(Progress::Sample(&sample));
         samples.push(sample);
         if started.elapsed() >= options.duration {
             break;

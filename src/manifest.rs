@@ -80,6 +80,37 @@ pub struct RequestedLimits {
     pub max_findings: Option<u64>,
 }
 
+impl RequestedLimits {
+    /// Checks each value against the range the CLI's flags accept (a limit of 0 would make a
+    /// plugin unusable, and is refused rather than ignored).
+    ///
+    /// # Errors
+    ///
+    /// A message naming the key, its value and the range.
+    pub fn validate(&self) -> std::result::Result<(), String> {
+        let stack_min = (crate::Limits::MIN_WASM_STACK / crate::KIB) as u64;
+        let stack_max = (crate::Limits::MAX_WASM_STACK / crate::KIB) as u64;
+        let checks: [(&str, Option<u64>, u64, u64); 6] = [
+            ("memory-mb", self.memory_mb, 1, 65_536),
+            ("timeout-ms", self.timeout_ms, 1, u64::MAX),
+            ("fuel", self.fuel, 1, u64::MAX),
+            ("stack-kb", self.stack_kb, stack_min, stack_max),
+            ("max-output-kb", self.max_output_kb, 1, u64::MAX),
+            ("max-findings", self.max_findings, 1, u64::MAX),
+        ];
+        for (key, value, min, max) in checks {
+            if let Some(v) = value
+                && !(min..=max).contains(&v)
+            {
+                let range =
+                    if max == u64::MAX { format!("at least {min}") } else { format!("from {min} to {max}") };
+                return Err(format!("limits `{key}` = {v} must be {range}"));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Everything a plugin can ask to reach. Empty by default: complete isolation.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -268,6 +299,7 @@ impl Manifest {
             other => other,
         })?;
         manifest.capabilities.validate().map_err(invalid)?;
+        manifest.limits.validate().map_err(invalid)?;
         if let Some(component) = &manifest.component {
             let inside = component
                 .components()

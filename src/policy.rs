@@ -181,6 +181,12 @@ impl Policy {
             for target in &allowance.connect {
                 parse_target(target).map_err(|e| invalid(format!("{who}: {e}")))?;
             }
+            let section = if who == "defaults" {
+                "[defaults.limits]".to_string()
+            } else {
+                format!("[plugins.{who}.limits]")
+            };
+            allowance.limits.validate().map_err(|e| invalid(format!("{section} {e}")))?;
             if let Some(dir) = allowance.read_dirs.iter().find(|d| !is_clean_absolute(d)) {
                 return Err(invalid(format!(
                     "{who}: read-dirs `{}` must be absolute, without `..`",
@@ -406,6 +412,24 @@ mod tests {
             wall_clock: Some(Reason { reason: "timestamps".into() }),
             kv: Some(KvRequest { reason: "cache".into(), quota_kb: Some(4096) }),
         }
+    }
+
+    #[test]
+    fn limits_out_of_range_are_refused_not_ignored() {
+        let refused = |text: &str| Policy::parse(text, Path::new("p.toml")).unwrap_err().to_string();
+        let e = refused("[defaults.limits]\nmemory-mb = 0\n");
+        assert!(e.contains("[defaults.limits] limits `memory-mb` = 0 must be from 1 to 65536"), "{e}");
+        let e = refused("[plugins.x.limits]\nstack-kb = 1\n");
+        assert!(e.contains("[plugins.x.limits]") && e.contains("stack-kb"), "{e}");
+        let e = refused("[defaults.limits]\ntimeout-ms = 0\n");
+        assert!(e.contains("timeout-ms") && e.contains("at least 1"), "{e}");
+        assert!(Policy::parse("[defaults.limits]\nmemory-mb = 1\n", Path::new("p.toml")).is_ok());
+        let e = crate::Manifest::parse(
+            "name = \"a\"\nversion = \"1.0.0\"\n[limits]\nmax-findings = 0\n",
+            Path::new("m"),
+        )
+        .unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::InvalidManifest, "{e}");
     }
 
     #[test]

@@ -91,6 +91,23 @@ pub fn trusted_root(source: &RootSource) -> Result<TrustedRoot> {
         .map_err(|e| Error::Untrusted { subject: name, reason: format!("not a usable trusted root: {e}") })
 }
 
+/// Checks that a bundle and a signer are well-formed, before verifying anything: malformed input
+/// is the caller's mistake (the CLI exits 2), not a rejected signature.
+///
+/// # Errors
+///
+/// [`Error::Io`] (invalid data) saying which input is malformed.
+pub fn check_inputs(bundle_json: &str, signer: &Signer) -> Result<()> {
+    let malformed = |what: &str, e: String| {
+        Error::io(format!("{what} is malformed"), std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+    };
+    Bundle::from_json(bundle_json).map_err(|e| malformed("the bundle", e.to_string()))?;
+    if let Signer::Key(pem) = signer {
+        DerPublicKey::from_pem(pem).map_err(|e| malformed("the key (a PEM public key)", e.to_string()))?;
+    }
+    Ok(())
+}
+
 /// Verifies a bundle (JSON text) for `subject`, signed by `signer`, against `root`.
 ///
 /// # Errors

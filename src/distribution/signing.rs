@@ -52,12 +52,37 @@ pub fn signing_key(pem: &[u8], password: &[u8]) -> Result<SigStoreSigner> {
     };
     let text = String::from_utf8_lossy(pem);
     let pair = if text.contains("ENCRYPTED") {
+        // sigstore tries every key type and reports a failed decryption as an unsupported key
+        // type: decrypt first, so a wrong password is called one.
+        if let Some(sealed) = pem_body(&text)
+            && sigstore::crypto::signing_key::kdf::decrypt(&sealed, password).is_err()
+        {
+            return Err(Error::Untrusted {
+                subject: "signing key".into(),
+                reason: "the password is wrong (it cannot decrypt this key; set COSIGN_PASSWORD to the \
+                         one the key was made with)"
+                    .into(),
+            });
+        }
         SigStoreKeyPair::from_encrypted_pem(pem, password)
     } else {
         SigStoreKeyPair::from_pem(pem)
     }
     .map_err(failed)?;
     pair.to_sigstore_signer(&SigningScheme::ECDSA_P256_SHA256_ASN1).map_err(failed)
+}
+
+/// The bytes inside a PEM block (between its BEGIN and END lines).
+fn pem_body(text: &str) -> Option<Vec<u8>> {
+    use base64::Engine as _;
+    let body: String = text
+        .lines()
+        .skip_while(|l| !l.starts_with("-----BEGIN"))
+        .skip(1)
+        .take_while(|l| !l.starts_with("-----END"))
+        .map(str::trim)
+        .collect();
+    base64::engine::general_purpose::STANDARD.decode(body).ok()
 }
 
 /// A verification key from PKIX PEM (ECDSA P-256, as cosign writes them; other cosign key
@@ -232,10 +257,10 @@ mod tests {
     #[test]
     fn a_wrong_password_is_refused() {
         let (private, _) = generate_key_pair(b"right").unwrap();
-        assert_eq!(
-            signing_key(private.as_bytes(), b"wrong").unwrap_err().kind(),
-            crate::ErrorKind::Untrusted
-        );
+        let err = signing_key(private.as_bytes(), b"wrong").unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::Untrusted);
+        assert!(err.to_string().contains("password is wrong"), "{err}");
+        assert!(signing_key(private.as_bytes(), b"right").is_ok());
     }
 
     #[test]

@@ -61,6 +61,17 @@ fn rejected(args: &[String], why: &str) {
     assert!(err.contains("error[untrusted]") && err.contains(why), "expected `{why}` in: {err}");
 }
 
+/// Malformed input (a bundle or key that does not parse): unusable, exit 2, not a verdict.
+fn unusable(args: &[String], why: &str) {
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (code, err) = verify(&args);
+    assert_eq!(code, Some(2), "expected unusable input: {args:?}\n{err}");
+    assert!(
+        err.contains("error[io]") && err.contains("malformed") && err.contains(why),
+        "expected `{why}` in: {err}"
+    );
+}
+
 /// A copy of a bundle with `edit` applied to its JSON.
 fn edited(rel: &str, edit: impl FnOnce(&mut Value)) -> (tempfile::TempDir, String) {
     let mut bundle: Value = serde_json::from_str(&std::fs::read_to_string(file(rel)).unwrap()).unwrap();
@@ -245,15 +256,19 @@ fn tampered_signatures_proofs_and_certificates_are_rejected() {
 }
 
 #[test]
-fn malformed_and_known_bad_bundles_are_rejected() {
+fn malformed_input_is_unusable_and_known_bad_bundles_are_rejected() {
     let any = |rel: &str, digest: &str, why: &str| {
         rejected(&identity(&file(rel), "william@yossarian.net", GITHUB_OAUTH, digest), why);
     };
     let d = |hex: &str| format!("sha256:{hex}");
-    any(
-        "bundles/bundle_invalid_version.txt.sigstore",
-        &d("7a1f2b23ec9add163c6d0bbb454af45e1483b9bec7b72aea1b4fdf0e2f5644f0"),
-        "malformed bundle",
+    unusable(
+        &identity(
+            &file("bundles/bundle_invalid_version.txt.sigstore"),
+            "william@yossarian.net",
+            GITHUB_OAUTH,
+            &d("7a1f2b23ec9add163c6d0bbb454af45e1483b9bec7b72aea1b4fdf0e2f5644f0"),
+        ),
+        "the bundle",
     );
     any(
         "bundles/bundle_cve_2022_36056.txt.sigstore",
@@ -275,7 +290,15 @@ fn malformed_and_known_bad_bundles_are_rejected() {
         &d("802dd60ff88333802f2585e73043bd21c341285e1992fe5b31755e1cadeae30e"),
         "",
     );
-    any("bundles/dsse-2sigs.sigstore.json", &d(&"1".repeat(64)), "exactly one signature");
+    unusable(
+        &identity(
+            &file("bundles/dsse-2sigs.sigstore.json"),
+            "william@yossarian.net",
+            GITHUB_OAUTH,
+            &d(&"1".repeat(64)),
+        ),
+        "exactly one signature",
+    );
     let mut ct = vec!["--trusted-root".to_string(), file("invalid-ct-key_fail/trusted_root.json")];
     ct.extend(identity(&file("invalid-ct-key_fail/bundle.sigstore.json"), BEACON, GITHUB, BEACON_DIGEST));
     rejected(&ct, "certificate timestamp");
@@ -285,8 +308,23 @@ fn malformed_and_known_bad_bundles_are_rejected() {
     {
         let path = dir.path().join("garbage.json");
         std::fs::write(&path, garbage).unwrap();
-        rejected(&identity(&path.display().to_string(), "a@b", GITHUB_OAUTH, COSIGN_BLOB_DIGEST), "");
+        unusable(
+            &identity(&path.display().to_string(), "a@b", GITHUB_OAUTH, COSIGN_BLOB_DIGEST),
+            "the bundle",
+        );
     }
+    let key = dir.path().join("not-a-key.pem");
+    std::fs::write(&key, "not a key at all\n").unwrap();
+    let with_key = |key: &str| {
+        vec![
+            "--bundle".to_string(),
+            file("bundles/cosign-v3-blob.sigstore.json"),
+            "--key".into(),
+            key.into(),
+            COSIGN_BLOB_DIGEST.into(),
+        ]
+    };
+    unusable(&with_key(&key.display().to_string()), "the key");
     let bad_digest = identity(
         &file("bundles/cosign-v3-blob.sigstore.json"),
         "w.vollprecht@gmail.com",

@@ -18,8 +18,7 @@ impl Guest for CycleFinder {
     fn analyze_graph(nodes: Vec<GraphNode>) -> AnalysisResult {
         let edge_types: Option<Vec<String>> = host::config("edge-types")
             .map(|s| s.split(',').map(|t| t.trim().to_string()).filter(|t| !t.is_empty()).collect());
-        let max_cycles =
-            host::config("max-cycles").and_then(|s| s.parse().ok()).unwrap_or(DEFAULT_MAX_CYCLES);
+        let max_cycles = guest_sdk::config_usize("max-cycles", DEFAULT_MAX_CYCLES);
         let edges = host::edges();
         let edges_used = || {
             edges

@@ -17,7 +17,11 @@ impl Guest for FaultLoop {
         while limit.is_none_or(|n| spins < n) {
             spins = std::hint::black_box(spins.wrapping_add(1));
         }
-        AnalysisResult { findings: vec![format!("spun {spins} times")], confidence: 1.0, recommendations: vec![] }
+        AnalysisResult {
+            findings: vec![format!("spun {spins} times")],
+            confidence: 1.0,
+            recommendations: vec![],
+        }
     }
 }
 

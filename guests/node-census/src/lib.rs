@@ -15,14 +15,7 @@ impl Guest for NodeCensus {
         if nodes.is_empty() {
             return AnalysisResult::empty("the graph has no nodes to count");
         }
-        let threshold = match host::config("threshold").map(|t| t.parse::<f64>()) {
-            None => DEFAULT_THRESHOLD,
-            Some(Ok(t)) if (0.0..=1.0).contains(&t) => t,
-            Some(_) => {
-                host::log(Level::Warn, "config `threshold` must be a number between 0 and 1; using 0.5");
-                DEFAULT_THRESHOLD
-            }
-        };
+        let threshold = guest_sdk::config_f64("threshold", 0.0..=1.0, DEFAULT_THRESHOLD);
         let census = Census::count(nodes.iter().map(|n| n.node_type.as_str()));
         let findings = census
             .counts

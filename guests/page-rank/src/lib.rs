@@ -11,7 +11,7 @@ struct PageRank;
 
 impl Guest for PageRank {
     fn analyze_graph(nodes: Vec<GraphNode>) -> AnalysisResult {
-        let top = host::config("top").and_then(|s| s.parse().ok()).unwrap_or(10);
+        let top = guest_sdk::config_usize("top", 10);
         let edges = host::edges();
         let run = || {
             report::ranking(

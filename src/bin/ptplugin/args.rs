@@ -413,7 +413,8 @@ pub struct InspectArgs {
 
 #[derive(Debug, Args)]
 pub struct NewArgs {
-    /// The plugin's name: lowercase letters, digits and dashes.
+    /// The plugin's name: 1 to 64 lowercase letters, digits and dashes.
+    #[arg(value_parser = parse_plugin_name)]
     pub name: String,
 
     /// The language to write it in.
@@ -559,6 +560,12 @@ pub struct ConformanceArgs {
 fn parse_duration(s: &str) -> Result<Duration, String> {
     let d = humantime::parse_duration(s).map_err(|e| format!("{e} (e.g. 10s, 500ms, 2m)"))?;
     if d.is_zero() { Err("must be longer than zero".into()) } else { Ok(d) }
+}
+
+fn parse_plugin_name(s: &str) -> Result<String, String> {
+    parseltongue_plugins::manifest::check_name(s).map(|()| s.to_string()).map_err(|_| {
+        "a plugin name is 1 to 64 lowercase letters (a-z), digits and dashes, e.g. `my-analysis`".to_string()
+    })
 }
 
 fn parse_key_value(s: &str) -> Result<(String, String), String> {

@@ -24,7 +24,10 @@ use args::{Cli, Command};
 use report::Failure;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(e),
+    };
     init_tracing(&cli);
     let format = match &cli.command {
         Command::Run(a) => a.format,
@@ -96,6 +99,38 @@ fn sandbox(cache_dir: &Option<std::path::PathBuf>, no_cache: bool) -> Result<San
     builder.build()
 }
 
+/// A command line clap refused. `--help` and `--version` print as usual; anything else is a
+/// usage error (exit 2), as JSON on stdout when the command line asked for `--format json`.
+fn usage_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind as Clap;
+    if matches!(
+        e.kind(),
+        Clap::DisplayHelp | Clap::DisplayVersion | Clap::DisplayHelpOnMissingArgumentOrSubcommand
+    ) || !wants_json(std::env::args_os().skip(1))
+    {
+        e.exit();
+    }
+    let message = e.render().to_string();
+    let message = message.trim().strip_prefix("error: ").unwrap_or(message.trim());
+    let _ = report::print_json(&serde_json::json!({ "error": { "kind": "usage", "message": message } }));
+    ExitCode::from(report::BAD_INPUT)
+}
+
+/// Whether a command line asks for JSON output (`--format json` or `--format=json`), read from
+/// the raw arguments because clap could not parse them.
+fn wants_json(args: impl Iterator<Item = std::ffi::OsString>) -> bool {
+    let args: Vec<std::ffi::OsString> = args.collect();
+    args.iter().enumerate().any(|(i, a)| {
+        a == "--format=json" || (a == "--format" && args.get(i + 1).is_some_and(|v| v == "json"))
+    })
+}
+
+/// Whether stderr gets colour: only a terminal, and not when `NO_COLOR` is set (no-color.org).
+fn colour() -> bool {
+    use std::io::IsTerminal;
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
 /// Logs go to stderr. Under `run`, the plugin's own messages (target `ptplugin::guest`) show
 /// from info up; the demo keeps its many plugins' chatter out of the way unless asked. `top`
 /// owns the terminal: nothing is logged (what it would say, it shows).
@@ -115,6 +150,7 @@ fn init_tracing(cli: &Cli) {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(colour())
         .with_target(false)
         .without_time()
         .init();

@@ -1,7 +1,6 @@
 //! `ptplugin policy check`: requested / granted / denied for one plugin under a policy.
 
 use std::fmt::Write as _;
-use std::path::Path;
 use std::process::ExitCode;
 
 use parseltongue_plugins::wasi::Access;
@@ -10,7 +9,7 @@ use serde_json::json;
 
 use crate::args::{Format, PolicyCheckArgs};
 use crate::report::{self, Failure, PLUGIN_FAILED};
-use crate::run::manifest_path;
+use crate::run::{manifest_path, read_plugin};
 
 /// Exit 0 when everything requested is granted, 1 when something is denied.
 pub fn check(args: PolicyCheckArgs) -> Result<ExitCode, Failure> {
@@ -37,18 +36,18 @@ pub fn check(args: PolicyCheckArgs) -> Result<ExitCode, Failure> {
     Ok(if decision.denied.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(PLUGIN_FAILED) })
 }
 
-/// The plugin's name and what its manifest (if any) requests.
+/// The plugin's name and what its manifest (if any) requests. A component without a manifest
+/// requests nothing, but it must be there and be a component.
 fn requests(spec: &str) -> Result<(String, Capabilities, RequestedLimits), parseltongue_plugins::Error> {
-    let path = Path::new(spec);
     match manifest_path(spec) {
         Some(manifest) => {
             let m = Manifest::from_path(&manifest)?;
+            // Where its component would be must be inside its directory.
+            m.component_path(&manifest)?;
             Ok((m.name, m.capabilities, m.limits))
         }
         None => {
-            let name = spec.strip_prefix("bundled:").map(str::to_string).unwrap_or_else(|| {
-                path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| spec.to_string())
-            });
+            let (name, _bytes) = read_plugin(spec)?;
             Ok((name, Capabilities::default(), RequestedLimits::default()))
         }
     }

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use parseltongue_plugins::Sandbox;
-use parseltongue_plugins::load::{self, LoadOptions, LoadReport, TimedSample};
+use parseltongue_plugins::load::{self, LoadOptions, LoadReport, Progress, TimedSample};
 use parseltongue_plugins::soak::{SoakReport, soak as run_soak};
 use serde_json::json;
 
@@ -83,19 +83,16 @@ async fn sustained(
         ..LoadOptions::default()
     };
     let text = args.format == Format::Text;
-    if text {
-        println!(
-            "{} plugins, {} callers, a crashing plugin beside them, for {:.0} s{}",
-            options.plugins,
-            options.concurrency,
+    let (plugins, callers) = (options.plugins, options.concurrency);
+    // Nothing is said about the endpoint until it is bound (a refused address is an error only).
+    let report = load::run(sandbox.clone(), options, |progress| match progress {
+        Progress::Started { metrics } if text => println!(
+            "{plugins} plugins, {callers} callers, a crashing plugin beside them, for {:.0} s{}",
             duration.as_secs_f64(),
-            args.metrics.map(|a| format!("; metrics on http://{a}/metrics")).unwrap_or_default()
-        );
-    }
-    let report = load::run(sandbox.clone(), options, |s| {
-        if text {
-            println!("{}", sample_line(s));
-        }
+            metrics.map(|a| format!("; metrics on http://{a}/metrics")).unwrap_or_default()
+        ),
+        Progress::Sample(s) if text => println!("{}", sample_line(s)),
+        _ => {}
     })
     .await?;
     let fd_slack = if args.metrics.is_some() { ENDPOINT_FDS } else { 0 };

@@ -24,6 +24,7 @@ pub fn verify(args: VerifyBundleArgs) -> Result<ExitCode, Failure> {
         _ => unreachable!("clap requires --key or an identity with an issuer"),
     };
     let json = bundle::read(&args.bundle)?;
+    bundle::check_inputs(&json, &signer)?;
     let subject = Subject::parse(&args.file_or_digest);
     let verified = bundle::verify(&json, &subject, &signer, &root)?;
     let mut line = format!("OK: {}", args.file_or_digest);
