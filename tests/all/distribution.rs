@@ -685,3 +685,48 @@ async fn keys_generated_by_real_cosign_sign_plugins() {
         assert!(err.contains("error[untrusted]") && err.contains("signing key"), "{err}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn twenty_processes_pulling_into_one_store_all_get_the_true_verdict() {
+    // Before the store's index was locked across processes, 5 of 51 such pulls failed with a
+    // false `untrusted … unsigned`: another process's index write lost their signature entry.
+    let registry = TestRegistry::start();
+    let keys = Keys::new();
+    let (_dir, d) = dist(keys.trusting("a"));
+    let mut references = Vec::new();
+    for minor in 0..5 {
+        let version = format!("1.{minor}.0");
+        let reference = registry.reference("census", &version);
+        d.push(wasm("node-census"), &toml("census", &version, ""), &reference).await.unwrap();
+        d.sign(&reference, &keys.private("a"), b"pw").await.unwrap();
+        references.push(reference);
+    }
+    let store = tempfile::tempdir().unwrap();
+    let store = store.path().join("store").display().to_string();
+    let public = keys.public("a").display().to_string();
+    let children: Vec<_> = (0..20)
+        .map(|i| {
+            let reference = &references[i % references.len()];
+            ptplugin()
+                .args(["pull", reference, "--store", &store, "--key", &public, "--no-progress", "--format", "json"])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("ptplugin starts")
+        })
+        .collect();
+    for (i, child) in children.into_iter().enumerate() {
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "pull {i}: {err}");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["verdict"]["accepted"], true, "pull {i}: {v}");
+    }
+    // Every signature the pulls found is in the index, and `list` (read-only) reads it.
+    let index = Store::open_read_only(&store).unwrap().index().unwrap();
+    assert_eq!(index.signatures.len(), references.len(), "{index:?}");
+    assert_eq!(index.installed["census"].current.as_ref().map(|c| c.version.major), Some(1));
+    let (code, out, err) = output(ptplugin().args(["list", "--store", &store]));
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.starts_with("census 1."), "{out}");
+}

@@ -10,6 +10,7 @@ mod distribution;
 mod escapes;
 mod faults;
 mod handwritten;
+mod hardening;
 mod import;
 mod isolation;
 mod loading;
