@@ -81,8 +81,11 @@ async fn node_census_warns_about_a_bad_threshold() {
     let g = Graph::new(vec![node("a", "fn"), node("b", "enum")], vec![]).unwrap();
     let plugin = load("node-census", PluginOptions::new().config("threshold", "lots"));
     let analysis = plugin.analyze(&g).await.unwrap();
-    assert!(analysis.logs.iter().any(|r| r.message.contains("must be a number between 0 and 1")));
-    assert_eq!(analysis.result.recommendations.len(), 1, "falls back to 0.5");
+    let warning = "config `threshold` = `lots` is not a number from 0 to 1: used 0.5";
+    assert!(analysis.logs.iter().any(|r| r.message == warning), "{:?}", analysis.logs);
+    // In the output too, first; then the recommendation of the 0.5 it fell back to.
+    assert_eq!(analysis.result.recommendations[0], warning);
+    assert_eq!(analysis.result.recommendations.len(), 2, "falls back to 0.5");
 }
 
 #[tokio::test]

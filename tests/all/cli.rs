@@ -118,8 +118,12 @@ fn a_fault_exits_1_with_its_kind_and_usage() {
     let (code, v) = run_json("bundled:fault-loop", &["--timeout-ms", "100"]);
     assert_eq!(code, Some(1));
     assert_eq!(v["error"]["kind"], "timeout");
-    assert_eq!(v["error"]["message"], "the plugin ran past its time limit of 100 ms");
-    assert!(v["usage"]["wall_time_ms"].as_f64().unwrap() >= 100.0, "{v}");
+    assert_eq!(v["error"]["message"], "the plugin used up its 100 ms of CPU time");
+    assert!(v["usage"]["cpu_time_ms"].as_f64().unwrap() >= 100.0, "{v}");
+    assert!(
+        v["usage"]["wall_time_ms"].as_f64().unwrap() >= v["usage"]["cpu_time_ms"].as_f64().unwrap(),
+        "{v}"
+    );
 
     let (code, v) = run_json("bundled:fault-loop", &["--fuel", "1000000"]);
     assert_eq!(code, Some(1));
@@ -406,7 +410,7 @@ fn run_loads_a_manifest_applies_the_policy_and_writes_the_audit_trail() {
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     assert!(stdout(&out).contains("intact"), "{}", stdout(&out));
 
-    // Edit one record: verification names the line after it, where the chain breaks.
+    // Edit one record: verification names it.
     let text = std::fs::read_to_string(&audit).unwrap();
     let mut lines: Vec<String> = text.lines().map(String::from).collect();
     let load = lines.iter().position(|l| l.contains("\"record\":\"load\"")).unwrap();
@@ -416,7 +420,7 @@ fn run_loads_a_manifest_applies_the_policy_and_writes_the_audit_trail() {
     assert_eq!(out.status.code(), Some(1));
     let v = json(&out);
     assert_eq!(v["intact"], false);
-    assert_eq!(v["first_bad"]["line"], load + 2);
+    assert_eq!(v["first_bad"]["line"], load + 1, "{v}");
 
     // A torn last line is told apart from tampering.
     let (_d, torn) =

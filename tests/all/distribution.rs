@@ -708,7 +708,17 @@ async fn twenty_processes_pulling_into_one_store_all_get_the_true_verdict() {
         .map(|i| {
             let reference = &references[i % references.len()];
             ptplugin()
-                .args(["pull", reference, "--store", &store, "--key", &public, "--no-progress", "--format", "json"])
+                .args([
+                    "pull",
+                    reference,
+                    "--store",
+                    &store,
+                    "--key",
+                    &public,
+                    "--no-progress",
+                    "--format",
+                    "json",
+                ])
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped())
                 .spawn()

@@ -69,7 +69,11 @@ fn concurrent_runs_append_one_intact_audit_chain() {
 /// 3. Random bytes over a kv file: a clean error, never a panic (exit 101).
 #[test]
 fn a_damaged_kv_file_is_a_clean_error() {
-    let plugin = plugin_dir("counter", "kv-counter", "component = \"p.wasm\"\n[capabilities]\nkv = { reason = \"counts\" }\n");
+    let plugin = plugin_dir(
+        "counter",
+        "kv-counter",
+        "component = \"p.wasm\"\n[capabilities]\nkv = { reason = \"counts\" }\n",
+    );
     let dir = tempfile::tempdir().unwrap();
     let policy = dir.path().join("policy.toml");
     std::fs::write(&policy, "[defaults]\nkv = true\n").unwrap();
@@ -123,7 +127,8 @@ fn devices_and_oversized_inputs_are_refused_at_once() {
     let (code, _, err) = run(&["audit", "verify", "/dev/zero"]);
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("not a regular file"), "{err}");
-    let (code, out, _) = run(&["run", "--plugin", "bundled:node-census", "--graph", "/dev/zero", "--format", "json"]);
+    let (code, out, _) =
+        run(&["run", "--plugin", "bundled:node-census", "--graph", "/dev/zero", "--format", "json"]);
     assert_eq!(code, Some(2));
     assert!(json(&out)["error"]["message"].as_str().unwrap().contains("not a regular file"), "{out}");
     let dir = tempfile::tempdir().unwrap();
@@ -134,8 +139,17 @@ fn devices_and_oversized_inputs_are_refused_at_once() {
     assert_eq!(code, Some(1));
     assert_eq!(json(&out)["error"]["kind"], "invalid-component", "{out}");
     // A graph over the limit is refused by its size; the limit can be raised.
-    let (code, out, _) =
-        run(&["run", "--plugin", "bundled:node-census", "--graph", &sample(), "--max-graph-mb", "1", "--format", "json"]);
+    let (code, out, _) = run(&[
+        "run",
+        "--plugin",
+        "bundled:node-census",
+        "--graph",
+        &sample(),
+        "--max-graph-mb",
+        "1",
+        "--format",
+        "json",
+    ]);
     assert_eq!(code, Some(0), "{out}");
     let big = dir.path().join("big.json");
     std::fs::File::create(&big).unwrap().set_len(3 << 20).unwrap();
@@ -150,7 +164,8 @@ fn a_manifest_cannot_point_outside_its_directory() {
     let graph = sample();
     for component in ["../../../../../etc/passwd", "/etc/passwd", "sub/../../x.wasm"] {
         let plugin = plugin_dir("escapee", "node-census", &format!("component = \"{component}\"\n"));
-        let (code, out, _) = run(&["run", "--plugin", path(plugin.path()), "--graph", &graph, "--format", "json"]);
+        let (code, out, _) =
+            run(&["run", "--plugin", path(plugin.path()), "--graph", &graph, "--format", "json"]);
         assert_eq!(code, Some(1), "{component}: {out}");
         assert_eq!(json(&out)["error"]["kind"], "invalid-manifest", "{component}: {out}");
     }
@@ -160,7 +175,8 @@ fn a_manifest_cannot_point_outside_its_directory() {
     let target = outside.path().join("elsewhere.wasm");
     std::fs::write(&target, bundled::get("node-census").unwrap().wasm).unwrap();
     std::os::unix::fs::symlink(&target, plugin.path().join("link.wasm")).unwrap();
-    let (code, out, _) = run(&["run", "--plugin", path(plugin.path()), "--graph", &graph, "--format", "json"]);
+    let (code, out, _) =
+        run(&["run", "--plugin", path(plugin.path()), "--graph", &graph, "--format", "json"]);
     assert_eq!(code, Some(1), "{out}");
     let error = &json(&out)["error"];
     assert_eq!(error["kind"], "invalid-manifest", "{out}");

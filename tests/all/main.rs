@@ -15,6 +15,7 @@ mod import;
 mod isolation;
 mod loading;
 mod observability;
+mod readme;
 mod registry;
 mod supervision;
 mod support;

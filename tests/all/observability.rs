@@ -57,7 +57,10 @@ fn conformance_turns_red_with_a_clear_line_when_a_limit_is_lifted() {
     assert_eq!(code, Some(1), "{stdout}\n{stderr}");
     let line = verdict(&stdout, "loop");
     assert!(line.contains("NOT CONTAINED"), "{line}");
-    assert!(line.contains("still running after 2 s: a plugin may run for 600000 ms per call"), "{line}");
+    assert!(
+        line.contains("still running after 2 s: a plugin may use 600000 ms of CPU time per call"),
+        "{line}"
+    );
     for threat in &THREATS[1..] {
         assert!(verdict(&stdout, threat).contains(" contained "), "{threat}: {stdout}");
     }
