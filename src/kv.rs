@@ -94,6 +94,39 @@ impl KvStore {
     pub(crate) fn handle(&self, plugin: &str, quota: u64) -> KvHandle {
         KvHandle { store: self.clone(), table: format!("plugin/{plugin}"), plugin: plugin.to_string(), quota }
     }
+
+    /// Bytes stored per plugin (keys and values), for operators.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] if the database cannot be read (or is damaged).
+    pub fn usage(&self) -> Result<std::collections::BTreeMap<String, u64>> {
+        self.handle("", 0)
+            .guarded(|| {
+                let txn = self.db.begin_read().map_err(internal)?;
+                let usage = match txn.open_table(USAGE) {
+                    Ok(t) => t,
+                    Err(TableError::TableDoesNotExist(_)) => return Ok(Default::default()),
+                    Err(e) => return Err(internal(e)),
+                };
+                let mut out = std::collections::BTreeMap::new();
+                for entry in usage.iter().map_err(internal)? {
+                    let (plugin, bytes) = entry.map_err(internal)?;
+                    out.insert(plugin.value().to_string(), bytes.value());
+                }
+                Ok(out)
+            })
+            .map_err(|e| storage_error(&self.path, e))
+    }
+
+    /// `plugin`'s keys, sorted, at most [`MAX_KEYS_LISTED`], for operators.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] if the database cannot be read (or is damaged).
+    pub fn keys(&self, plugin: &str) -> Result<Vec<String>> {
+        self.handle(plugin, 0).keys().map_err(|e| storage_error(&self.path, e))
+    }
 }
 
 fn storage_error(path: &Path, e: impl std::fmt::Display) -> Error {

@@ -727,8 +727,8 @@ async fn twenty_processes_pulling_into_one_store_all_get_the_true_verdict() {
         .collect();
     for (i, child) in children.into_iter().enumerate() {
         let out = child.wait_with_output().unwrap();
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(0), "pull {i}: {err}");
+        let (stdout, err) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert_eq!(out.status.code(), Some(0), "pull {i}: {stdout}{err}");
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(v["verdict"]["accepted"], true, "pull {i}: {v}");
     }
