@@ -249,8 +249,10 @@ async fn backstop<T>(
     deadline: Instant,
     call: impl std::future::Future<Output = wasmtime::Result<T>>,
 ) -> wasmtime::Result<T> {
-    let give_up = tokio::time::Instant::from_std(deadline + EPOCH_TICK * 5);
-    match tokio::time::timeout_at(give_up, call).await {
+    // The timer runs on tokio's clock (which tests may pause and advance): give it the time
+    // left, not the instant.
+    let left = deadline.saturating_duration_since(Instant::now());
+    match tokio::time::timeout(left + EPOCH_TICK * 5, call).await {
         Ok(result) => result,
         Err(_) => Err(wasmtime::Error::new(TimeLimitReached(Clock::Wall))),
     }

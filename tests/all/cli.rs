@@ -5,6 +5,8 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 use parseltongue_plugins::{Limits, bundled};
+
+use crate::support::plugin_dir;
 use serde_json::Value;
 
 /// A compile cache shared by every CLI run of this test binary.
@@ -325,15 +327,6 @@ fn sustained_load_across_many_plugins_keeps_memory_and_descriptors_flat() {
     assert!(v["rss_growth_bytes"].as_i64().unwrap() <= 16 << 20, "{v:#}");
     assert!(v["fd_growth"].as_i64().unwrap() <= 0, "{v:#}");
     assert_eq!(v["live_instances_after"], 0);
-}
-
-/// A plugin directory: `plugin.toml` (with `extra` appended) beside the bundled `component`.
-fn plugin_dir(name: &str, component: &str, extra: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let manifest = format!("name = \"{name}\"\nversion = \"2.1.0\"\ncomponent = \"p.wasm\"\n{extra}");
-    std::fs::write(dir.path().join("plugin.toml"), manifest).unwrap();
-    std::fs::write(dir.path().join("p.wasm"), bundled::get(component).unwrap().wasm).unwrap();
-    dir
 }
 
 #[test]

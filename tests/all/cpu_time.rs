@@ -137,3 +137,14 @@ async fn the_wall_clock_backstop_stops_a_plugin_waiting_on_a_clock() {
     assert!(usage.cpu_time < Duration::from_millis(500), "asleep, not computing: {usage:?}");
     assert!(!instance.is_live(), "an abandoned call's instance is dropped");
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_backstop_counts_from_the_call_on_a_paused_and_advanced_clock() {
+    // Tests (and embedders' simulations) pause tokio's clock and jump it forward: a call made
+    // after an hour of such time must still get its whole backstop, not find it long past.
+    tokio::time::sleep(Duration::from_secs(3600)).await;
+    // Long enough to yield to the runtime at a few epoch ticks.
+    let (outcome, usage) = spin(Some(100_000_000), Limits::default()).await;
+    outcome.unwrap_or_else(|e| panic!("{e}: {usage:?}"));
+    assert!(usage.wall_time > parseltongue_plugins::EPOCH_TICK * 2, "it yielded: {usage:?}");
+}

@@ -8,7 +8,7 @@ use std::process::{Output, Stdio};
 use parseltongue_plugins::bundled;
 use serde_json::Value;
 
-use crate::support::{output, ptplugin};
+use crate::support::{output, plugin_dir, ptplugin};
 
 fn sample() -> String {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/sample-graph.json").display().to_string()
@@ -20,16 +20,6 @@ fn run(args: &[&str]) -> (Option<i32>, String, String) {
 
 fn json(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {text}"))
-}
-
-/// A plugin directory: `plugin.toml` (name `name`, then `extra`) and the bundled `component`
-/// as `p.wasm`.
-fn plugin_dir(name: &str, component: &str, extra: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let manifest = format!("name = \"{name}\"\nversion = \"1.0.0\"\n{extra}");
-    std::fs::write(dir.path().join("plugin.toml"), manifest).unwrap();
-    std::fs::write(dir.path().join("p.wasm"), bundled::get(component).unwrap().wasm).unwrap();
-    dir
 }
 
 fn path(p: &Path) -> &str {

@@ -160,3 +160,16 @@ pub fn crate_source(name: &str) -> std::path::PathBuf {
     assert!(dir.is_dir(), "{} is missing", dir.display());
     dir
 }
+
+/// A plugin directory: a `plugin.toml` naming `name` (version 1.0.0) with `extra` after it, and
+/// the bundled plugin `component` as `p.wasm` — which the manifest names, unless `extra` names
+/// another `component`.
+pub fn plugin_dir(name: &str, component: &str, extra: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let names_component = extra.lines().any(|l| l.starts_with("component ="));
+    let default = if names_component { "" } else { "component = \"p.wasm\"\n" };
+    let manifest = format!("name = \"{name}\"\nversion = \"1.0.0\"\n{default}{extra}");
+    std::fs::write(dir.path().join("plugin.toml"), manifest).unwrap();
+    std::fs::write(dir.path().join("p.wasm"), bundled::get(component).unwrap().wasm).unwrap();
+    dir
+}

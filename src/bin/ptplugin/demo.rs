@@ -183,7 +183,7 @@ fn as_text(
     let _ = writeln!(
         out,
         "  {:<24} {:<12} {:>8} {:>5}  {:<22} {:>11} {:>11}",
-        "plugin", "state", "restarts", "calls", "errors", "guest time", "peak memory"
+        "plugin", "state", "restarts", "calls", "errors", "guest CPU", "peak memory"
     );
     for p in &status.plugins {
         let state = match p.state() {
@@ -200,7 +200,7 @@ fn as_text(
                 (
                     u.calls,
                     errors,
-                    format!("{:.1} ms", u.wall_time.as_secs_f64() * 1000.0),
+                    format!("{:.1} ms", u.cpu_time.as_secs_f64() * 1000.0),
                     report::bytes(u.peak_memory_bytes),
                 )
             }
