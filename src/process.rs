@@ -13,7 +13,14 @@ pub struct ProcessSample {
 }
 
 /// Resident set size and open descriptors of this process (Linux `/proc`; zeros elsewhere).
+///
+/// Samples are taken one at a time: the monitor samples every second and a soak samples on its
+/// own schedule, and each sample holds a descriptor of `/proc` open while it counts; two at
+/// once would each count the other's (a leak of one descriptor that is not there, seen on busy
+/// machines where the two schedules meet).
 pub fn sample_process(cycle: usize) -> ProcessSample {
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let page = rustix::param::page_size() as u64;
     let rss_pages = std::fs::read_to_string("/proc/self/statm")
         .ok()
