@@ -146,6 +146,11 @@ impl PluginInstance {
     /// [`Error::Timeout`], [`Error::FuelExhausted`], [`Error::MemoryLimit`],
     /// [`Error::StackOverflow`] or [`Error::Trap`] if the guest was stopped (the instance is
     /// then dropped), [`Error::OutputLimit`] if its result is too large.
+    ///
+    /// # Panics
+    ///
+    /// Outside a tokio runtime with timers enabled: the wall-clock backstop is a tokio timer
+    /// (and WASI, as wasmtime-wasi implements it, needs tokio too).
     pub async fn analyze(&mut self, graph: &Graph) -> Result<Analysis> {
         let started = Instant::now();
         let plugin = self.plugin.clone();
