@@ -337,6 +337,27 @@ mod tests {
     }
 
     #[test]
+    fn one_byte_changed_in_a_fresh_store_is_no_panic() {
+        // Found by the `kv_file` fuzz target: byte 91 at (0x00ED0000 mod the file's size) of a
+        // freshly made database made redb panic in its b-tree cursor.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kv.redb");
+        drop(KvStore::open(&path).unwrap());
+        let mut bytes = std::fs::read(&path).unwrap();
+        let at = 0x00ED_0000 % bytes.len();
+        bytes[at] = 91;
+        std::fs::write(&path, &bytes).unwrap();
+        let outcome = std::panic::catch_unwind(|| match KvStore::open(&path) {
+            Ok(store) => store.usage().map(|_| ()),
+            Err(e) => Err(e),
+        });
+        let result = outcome.expect("no panic escapes the store");
+        if let Err(e) = result {
+            assert_eq!(e.kind(), crate::ErrorKind::Io, "{e}");
+        }
+    }
+
+    #[test]
     fn a_panic_inside_the_engine_turns_the_store_off() {
         let dir = tempfile::tempdir().unwrap();
         let store = KvStore::open(dir.path().join("kv.redb")).unwrap();
