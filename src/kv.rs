@@ -358,6 +358,25 @@ mod tests {
     }
 
     #[test]
+    fn a_damaged_page_pointer_is_refused_without_a_huge_allocation() {
+        // Found by the `kv_file` fuzz target: these 13 bytes at offset 4284 of a fresh database
+        // made redb's debug-only page walk allocate 4 GiB (the profile turns it off; redb itself
+        // then refuses the file by its checksums).
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kv.redb");
+        drop(KvStore::open(&path).unwrap());
+        let mut bytes = std::fs::read(&path).unwrap();
+        let patch = [253, 86, 86, 86, 5, 6, 0, 164, 164, 164, 0, 0, 39];
+        bytes[4284..4284 + patch.len()].copy_from_slice(&patch);
+        std::fs::write(&path, &bytes).unwrap();
+        let before = crate::process::sample_process(0).rss_bytes;
+        let err = KvStore::open(&path).unwrap_err();
+        assert!(err.to_string().contains("damaged"), "{err}");
+        let after = crate::process::sample_process(0).rss_bytes;
+        assert!(after < before + (256 << 20), "{} MiB more resident", (after - before) >> 20);
+    }
+
+    #[test]
     fn a_panic_inside_the_engine_turns_the_store_off() {
         let dir = tempfile::tempdir().unwrap();
         let store = KvStore::open(dir.path().join("kv.redb")).unwrap();
