@@ -9,7 +9,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use parseltongue_plugins::soak::sample_process;
+use parseltongue_plugins::process::sample_process;
 use parseltongue_plugins::{
     Graph, Limits, MIB, PluginHost, PluginOptions, PluginSpec, Pooling, Sandbox, bundled,
 };

@@ -227,7 +227,7 @@ pub enum Error {
     },
     /// See [`ErrorKind::InvalidLimits`].
     #[error(transparent)]
-    InvalidLimits(#[from] crate::limits::InvalidLimit),
+    InvalidLimits(#[from] InvalidLimit),
     /// See [`ErrorKind::Throttled`].
     #[error("the plugin was stopped: {what}")]
     Throttled {
@@ -407,6 +407,16 @@ impl Error {
 
 /// Shorthand for results of this library.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A limit value that cannot work.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("limit `{name}` {problem}")]
+pub struct InvalidLimit {
+    /// The field name.
+    pub name: &'static str,
+    /// What is wrong with its value.
+    pub problem: String,
+}
 
 #[cfg(test)]
 mod tests {

@@ -10,10 +10,11 @@ use std::io::Read;
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::limits::MIB;
+
+const MIB: u64 = 1024 * 1024;
 
 /// Largest graph file read by default (a 1,000,000-node Parseltongue export is about 700 MB);
-/// `ptplugin … --max-graph-mb` and [`crate::import::load_bounded`] take another.
+/// `ptplugin … --max-graph-mb` and [`crate::graph::import::load_bounded`] take another.
 pub const MAX_GRAPH_BYTES: u64 = 1024 * MIB;
 /// Largest component file (JavaScript and Python components are 12–18 MB).
 pub const MAX_COMPONENT_BYTES: u64 = 256 * MIB;
@@ -92,7 +93,7 @@ pub fn read_checked(
 /// As [`read`] (with [`MAX_COMPONENT_BYTES`]), or [`Error::InvalidComponent`] for bytes that do
 /// not start like a component.
 pub fn read_component(path: &Path) -> Result<Vec<u8>> {
-    read_checked(path, "plugin", MAX_COMPONENT_BYTES, 8, crate::plugin::check_header)
+    read_checked(path, "plugin", MAX_COMPONENT_BYTES, 8, check_header)
 }
 
 /// Opens a regular file no larger than `max`: its size is checked before a byte is read, and the
@@ -128,6 +129,23 @@ fn too_large(what: &str, path: &Path, size: u64, max: u64) -> Error {
             format!("it is {size} bytes, over the limit of {max} bytes ({} MiB)", max / MIB),
         ),
     )
+}
+
+/// Refuses bytes that are not a component before the compiler sees them, with a useful reason.
+pub(crate) fn check_header(bytes: &[u8]) -> Result<()> {
+    if wasmparser::Parser::is_component(bytes) {
+        return Ok(());
+    }
+    let message = if wasmparser::Parser::is_core_wasm(bytes) {
+        "this is a core WebAssembly module, not a component; build for wasm32-wasip2 or wrap it \
+         with `wasm-tools component new`"
+            .to_string()
+    } else if bytes.len() < 8 {
+        format!("{} bytes is too short to be WebAssembly", bytes.len())
+    } else {
+        "no WebAssembly header (expected the bytes \\0asm)".to_string()
+    };
+    Err(Error::InvalidComponent { message })
 }
 
 #[cfg(test)]

@@ -75,65 +75,38 @@
 
 #![warn(missing_docs)]
 
-pub mod audit;
-mod bindings;
-#[cfg(feature = "bundled-plugins")]
-pub mod bundled;
-mod cache;
-mod capture;
-#[cfg(feature = "bundled-plugins")]
-pub mod conformance;
-mod contract;
-mod cpu;
-pub mod distribution;
-mod engine;
+// The layers, lowest first; a layer imports only layers above it in this list (ARCHITECTURE.md,
+// "Layers"; `tests/modules.rs` checks it). `error` and `files` are the foundation all may use.
 mod error;
 pub mod files;
+
+mod contract;
+pub mod distribution;
 mod graph;
-pub mod import;
-mod instance;
-pub mod kv;
-mod limits;
 #[cfg(feature = "bundled-plugins")]
-pub mod load;
-pub mod manifest;
-mod output;
-mod plugin;
-pub mod policy;
-pub mod process;
+mod harness;
+mod observe;
+mod policy;
 mod runtime;
 mod sandbox;
 pub mod sdk;
-#[cfg(feature = "bundled-plugins")]
-pub mod soak;
-mod state;
-pub mod synthetic;
-pub mod telemetry;
-mod throttle;
-pub mod wasi;
 
-pub use bindings::{AnalysisResult, CONTRACT_VERSION, GraphEdge, GraphNode, Level, WORLD};
-pub use cache::{CacheStatus, CompileCache, sha256};
-pub use capture::LogRecord;
-pub use contract::Surface;
+pub use contract::{AnalysisResult, CONTRACT_VERSION, GraphEdge, GraphNode, Level, Surface, WORLD};
 pub use distribution::{Distribution, VerifiedArtifact};
-pub use engine::{EPOCH_TICK, Pooling};
-pub use error::{Clock, Error, ErrorKind, Result};
-pub use graph::Graph;
-pub use instance::{Analysis, PluginInstance, Usage};
-pub use kv::KvStore;
-pub use limits::{InvalidLimit, KIB, Limits, MIB};
-pub use manifest::{Capabilities, Manifest, RequestedLimits};
-pub use plugin::{LoadReport, Plugin, PluginOptions};
-pub use policy::{Allowance, Decision, Denied, Grants, Policy};
-pub use runtime::PluginKey;
-pub use runtime::discovery::discover;
-pub use runtime::events::{EventKind, HostEvent};
-pub use runtime::host::{HostStatus, PluginHost, PluginHostBuilder, PluginStatus};
-pub use runtime::monitor::PluginUsage;
-pub use runtime::quota::{Quota, QuotaLevel};
-pub use runtime::registry::FailedLoad;
-pub use runtime::restart::{Backoff, RestartPolicy, Strategy};
-pub use runtime::spec::PluginSpec;
-pub use runtime::supervisor::{InstanceState, PluginState, SupervisorStatus};
-pub use sandbox::{Inspection, Sandbox, SandboxBuilder};
+pub use error::{Clock, Error, ErrorKind, InvalidLimit, Result};
+pub use graph::{Graph, import, synthetic};
+#[cfg(feature = "bundled-plugins")]
+pub use harness::{bundled, conformance, load, soak};
+pub use observe::{EventKind, HostEvent, PluginKey, Quota, QuotaLevel, audit, process, telemetry};
+pub use policy::{
+    Allowance, Capabilities, Decision, Denied, Grants, KIB, Limits, MIB, Manifest, Policy, RequestedLimits,
+    manifest,
+};
+pub use runtime::{
+    Backoff, FailedLoad, HostStatus, InstanceState, PluginHost, PluginHostBuilder, PluginSpec, PluginState,
+    PluginStatus, PluginUsage, RestartPolicy, Strategy, SupervisorStatus, discover,
+};
+pub use sandbox::{
+    Analysis, CacheStatus, CompileCache, EPOCH_TICK, Inspection, KvStore, LoadReport, LogRecord, Plugin,
+    PluginInstance, PluginOptions, Pooling, Sandbox, SandboxBuilder, Usage, kv, sha256, wasi,
+};

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::distribution::digest;
 use crate::distribution::media;
 use crate::error::{Error, Result};
-use crate::manifest::Manifest;
+use crate::policy::Manifest;
 
 /// The config blob of a Wasm artifact (the fields of the Wasm OCI layout we fill in).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -53,7 +53,7 @@ pub fn pack(component: Vec<u8>, plugin_toml: &str, manifest: &Manifest) -> Resul
         os: "wasip2".into(),
         layer_digests: vec![layer_digest.clone()],
         component: Some(ComponentInfo {
-            target: format!("{}@{}", crate::bindings::WORLD, crate::bindings::CONTRACT_VERSION),
+            target: format!("{}@{}", crate::contract::WORLD, crate::contract::CONTRACT_VERSION),
         }),
     };
     let config = serde_json::to_vec(&config).expect("plain data serializes");

@@ -4,7 +4,7 @@ use crate::error::{Error, Result};
 
 /// The OCI digest of `bytes`.
 pub fn sha256(bytes: &[u8]) -> String {
-    format!("sha256:{}", hex::encode(crate::cache::sha256(bytes)))
+    format!("sha256:{}", hex::encode(crate::sandbox::sha256(bytes)))
 }
 
 /// Checks `bytes` against `expected`; `what` names the content in the error.

@@ -26,9 +26,9 @@ use std::sync::Arc;
 use oci_client::Reference;
 use oci_client::manifest::OciImageManifest;
 
-use crate::audit::{AuditLog, AuditRecord};
 use crate::error::{Error, Result};
-use crate::manifest::Manifest;
+use crate::observe::audit::{AuditLog, AuditRecord};
+use crate::policy::Manifest;
 use progress::Progress;
 use reference::{PluginRef, Selector};
 use registry::RegistryClient;
@@ -48,6 +48,15 @@ pub struct VerifiedArtifact {
     pub(crate) reference: PluginRef,
     pub(crate) digest: String,
     pub(crate) verdict: Verdict,
+}
+
+impl crate::PluginSpec {
+    /// A plugin pulled from a registry and verified ([`Distribution`]); name, version, requested
+    /// capabilities and limits come from its `plugin.toml`.
+    pub fn artifact(artifact: VerifiedArtifact) -> Self {
+        let pinned = artifact.pinned();
+        crate::runtime::PluginSpec::verified(artifact.manifest, artifact.component, pinned)
+    }
 }
 
 impl VerifiedArtifact {
@@ -90,7 +99,7 @@ pub struct Update {
     /// (`-`). New ones are granted only if the host policy allows them, like any request.
     pub capability_diff: Vec<String>,
     /// Everything the new version requests, for checking against a host policy.
-    pub requested: crate::manifest::Capabilities,
+    pub requested: crate::policy::Capabilities,
 }
 
 fn not_installed(name: &str, installed: &BTreeMap<String, Installed>) -> Error {

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::error::{Error, Result};
-use crate::manifest::Manifest;
+use crate::policy::Manifest;
 
 /// The semver versions among `tags` (a leading `v` is allowed), sorted ascending.
 pub fn versions(tags: &[String]) -> Vec<semver::Version> {

@@ -3,18 +3,88 @@
 //! lock, no message). The resource monitor only reads accounts and is told when a plugin's quota
 //! level changes, so however fast calls crash and restart, no mailbox grows with them.
 
+use crate::observe::QuotaLevel;
+use crate::observe::telemetry::{LatencyHistogram, RecentError, unix_ms};
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use ractor::ActorRef;
 use tokio::time::Instant;
 
 use crate::error::ErrorKind;
-use crate::instance::Usage;
-use crate::runtime::PluginKey;
-use crate::runtime::monitor::{MonitorMsg, PluginUsage};
-use crate::runtime::quota::{Quota, Window};
-use crate::telemetry::recorder::{MetricsSink, PluginHandles};
+use crate::observe::PluginKey;
+use crate::observe::telemetry::{MetricsSink, PluginHandles};
+use crate::observe::{Quota, Window};
+use crate::sandbox::Usage;
+
+/// Errors kept per plugin for live views.
+const RECENT_ERRORS: usize = 8;
+
+/// What one plugin version has used.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct PluginUsage {
+    /// The plugin's name.
+    pub plugin: String,
+    /// Its version.
+    pub version: String,
+    /// Calls answered.
+    pub calls: u64,
+    /// Calls that ended in an error, by kind.
+    pub errors: BTreeMap<ErrorKind, u64>,
+    /// Wall-clock time of calls, all together.
+    #[serde(serialize_with = "crate::sandbox::as_millis", rename = "wall_time_ms")]
+    pub wall_time: Duration,
+    /// CPU time running guest code, all calls together.
+    #[serde(serialize_with = "crate::sandbox::as_millis", rename = "cpu_time_ms")]
+    pub cpu_time: Duration,
+    /// Guest CPU time in the current quota window.
+    #[serde(serialize_with = "crate::sandbox::as_millis", rename = "window_time_ms")]
+    pub window_time: Duration,
+    /// Fuel, all metered calls together.
+    pub fuel: u64,
+    /// The highest linear memory any call reached.
+    pub peak_memory_bytes: u64,
+    /// `host.*` calls.
+    pub host_calls: u64,
+    /// `host.log` bytes kept.
+    pub log_bytes: u64,
+    /// Log, stdout and stderr bytes dropped by the budgets.
+    pub dropped_bytes: u64,
+    /// Standing against the quota.
+    pub level: QuotaLevel,
+    /// The most recent call's usage, whatever its outcome.
+    pub last_call: Option<Usage>,
+    /// Instances restarted after a crash.
+    pub restarts: u64,
+    /// Times quarantined (by crash loops or by the quota).
+    pub quarantines: u64,
+    /// Call latency (instantiation included).
+    pub latency: LatencyHistogram,
+    /// The latest errors and quarantines, newest last.
+    pub recent_errors: VecDeque<RecentError>,
+    /// The CPU budget per quota window, if any.
+    #[serde(serialize_with = "opt_millis", rename = "cpu_budget_ms")]
+    pub cpu_budget: Option<Duration>,
+    /// The quota window.
+    #[serde(serialize_with = "crate::sandbox::as_millis", rename = "window_ms")]
+    pub window: Duration,
+}
+
+fn opt_millis<S: serde::Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+    match d {
+        Some(d) => crate::sandbox::as_millis(d, s),
+        None => s.serialize_none(),
+    }
+}
+
+impl PluginUsage {
+    pub(crate) fn remember(&mut self, kind: &str, message: String) {
+        if self.recent_errors.len() == RECENT_ERRORS {
+            self.recent_errors.pop_front();
+        }
+        self.recent_errors.push_back(RecentError { at_unix_ms: unix_ms(), kind: kind.to_string(), message });
+    }
+}
 
 /// One plugin version's usage, quota window and metric handles.
 pub(crate) struct Account {
@@ -31,7 +101,8 @@ pub(crate) struct Account {
 pub(crate) struct Meter {
     key: PluginKey,
     account: Arc<Mutex<Account>>,
-    monitor: ActorRef<MonitorMsg>,
+    /// Tells the monitor a quota level may have changed (it sends `Evaluate` for this plugin).
+    evaluate: Arc<dyn Fn() + Send + Sync>,
 }
 
 impl Meter {
@@ -39,7 +110,7 @@ impl Meter {
         key: PluginKey,
         quota: Quota,
         sink: &MetricsSink,
-        monitor: ActorRef<MonitorMsg>,
+        evaluate: impl Fn() + Send + Sync + 'static,
     ) -> Meter {
         let usage = PluginUsage {
             plugin: key.name.to_string(),
@@ -55,7 +126,7 @@ impl Meter {
             handles: sink.plugin(&key),
             evaluation_pending: false,
         };
-        Meter { key, account: Arc::new(Mutex::new(account)), monitor }
+        Meter { key, account: Arc::new(Mutex::new(account)), evaluate: Arc::new(evaluate) }
     }
 
     pub(crate) fn key(&self) -> &PluginKey {
@@ -95,7 +166,7 @@ impl Meter {
         if a.quota.level(used) != a.usage.level && !a.evaluation_pending {
             a.evaluation_pending = true;
             drop(a);
-            let _ = self.monitor.cast(MonitorMsg::Evaluate { key: self.key.clone() });
+            (self.evaluate)();
         }
     }
 

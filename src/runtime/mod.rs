@@ -1,4 +1,11 @@
-//! The supervision runtime: ractor actors on tokio around the sandbox.
+//! The supervision runtime: ractor actors on tokio around the sandbox, and [`PluginHost`], the
+//! handle an embedder holds.
+//!
+//! Owns supervision (restart with backoff, quarantine, poison inputs), routing and hot swap,
+//! quotas acted on, the event bus, and the host API. Imports every layer below it (`observe`,
+//! `sandbox`, `policy`, `graph`, `contract`); never `distribution` (which turns a verified
+//! artifact into a [`PluginSpec`] itself) or anything above. All actor messages live in
+//! `messages.rs`; actors import it, not each other.
 //!
 //! ```text
 //! PluginHost (handle) ── routes (DashMap, read per call) ──┐
@@ -13,33 +20,23 @@
 //! Guest calls run as async wasmtime calls inside the instance actor's task; the epoch callback
 //! yields every 10 ms, so a long call never holds a tokio worker for longer than one tick.
 
-pub(crate) mod discovery;
-pub(crate) mod events;
-pub(crate) mod host;
-pub(crate) mod instance_actor;
-pub(crate) mod meter;
-pub(crate) mod monitor;
-pub(crate) mod poison;
-pub(crate) mod quota;
-pub(crate) mod registry;
-pub(crate) mod reply;
-pub(crate) mod restart;
-pub(crate) mod spec;
-pub(crate) mod supervisor;
+mod discovery;
+mod events;
+mod host;
+mod messages;
+mod meter;
+mod monitor;
+mod poison;
+mod registry;
+mod reply;
+mod restart;
+mod spec;
+mod supervisor;
+mod worker;
 
-use std::sync::Arc;
-
-/// A loaded plugin version: the unit the registry, supervisors and monitor talk about.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-pub struct PluginKey {
-    /// The plugin's name.
-    pub name: Arc<str>,
-    /// Its version.
-    pub version: semver::Version,
-}
-
-impl std::fmt::Display for PluginKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}@{}", self.name, self.version)
-    }
-}
+pub use discovery::discover;
+pub use host::{HostStatus, PluginHost, PluginHostBuilder, PluginStatus};
+pub use messages::{FailedLoad, InstanceState, PluginState, SupervisorStatus};
+pub use meter::PluginUsage;
+pub use restart::{Backoff, RestartPolicy, Strategy};
+pub use spec::PluginSpec;

@@ -6,20 +6,19 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use dashmap::DashMap;
-use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
+use ractor::{Actor, ActorProcessingErr, ActorRef, SupervisionEvent};
 use tokio::sync::Semaphore;
 
 use crate::error::{Error, Result};
-use crate::instance::PluginInstance;
-use crate::plugin::Plugin;
-use crate::runtime::PluginKey;
-use crate::runtime::events::{EventKind, Events};
+use crate::observe::EventKind;
+use crate::observe::PluginKey;
+use crate::observe::telemetry::MetricsSink;
+use crate::runtime::events::Events;
+use crate::runtime::messages::MonitorMsg;
+use crate::runtime::messages::SupervisorMsg;
+use crate::runtime::messages::{Entry, FailedLoad, Loaded, RegistryMsg, RegistrySnapshot};
 use crate::runtime::meter::Meter;
-use crate::runtime::monitor::MonitorMsg;
-use crate::runtime::quota::Quota;
-use crate::runtime::restart::RestartPolicy;
-use crate::runtime::supervisor::{Supervisor, SupervisorArgs, SupervisorMsg};
-use crate::telemetry::recorder::MetricsSink;
+use crate::runtime::supervisor::{Supervisor, SupervisorArgs};
 
 /// Where calls to a plugin go: its active version's supervisor, behind an admission semaphore.
 #[derive(Clone)]
@@ -33,58 +32,6 @@ pub(crate) struct Route {
 
 /// The routing table shared by the registry (writer) and the host handle (readers).
 pub(crate) type Routes = Arc<DashMap<String, Route>>;
-
-/// A compiled plugin and how to run it.
-pub(crate) struct Loaded {
-    pub(crate) key: PluginKey,
-    pub(crate) plugin: Plugin,
-    pub(crate) instances: usize,
-    pub(crate) policy: RestartPolicy,
-    pub(crate) quota: Quota,
-    pub(crate) queue_capacity: usize,
-    /// The instance the loader started to prove the plugin can start.
-    pub(crate) warm: Option<PluginInstance>,
-}
-
-/// Messages to the registry.
-pub(crate) enum RegistryMsg {
-    /// Start `Loaded`; if the name is already served, it replaces that version (hot swap).
-    Start(Box<Loaded>, RpcReplyPort<Result<PluginKey>>),
-    /// Stop serving `name`; its supervisor drains and stops.
-    Unload(String, RpcReplyPort<Result<()>>),
-    /// Every running version, active or draining, and the failed loads.
-    Snapshot(RpcReplyPort<RegistrySnapshot>),
-    /// Remember a plugin that could not be loaded, for status.
-    Failed(FailedLoad),
-    /// Stop every supervisor (and so every instance), then the registry itself.
-    Shutdown(RpcReplyPort<()>),
-}
-
-/// What the registry holds, for status.
-pub(crate) struct RegistrySnapshot {
-    pub(crate) entries: Vec<Entry>,
-    pub(crate) failed: Vec<FailedLoad>,
-}
-
-/// A running plugin version.
-#[derive(Clone)]
-pub(crate) struct Entry {
-    pub(crate) key: PluginKey,
-    pub(crate) plugin: Plugin,
-    pub(crate) supervisor: ActorRef<SupervisorMsg>,
-    pub(crate) active: bool,
-}
-
-/// A plugin that could not be loaded.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct FailedLoad {
-    /// Where it came from (a path, or a name for bytes).
-    pub source: String,
-    /// The error kind.
-    pub kind: crate::ErrorKind,
-    /// The error.
-    pub error: String,
-}
 
 pub(crate) struct Registry;
 
@@ -162,7 +109,12 @@ impl Actor for Registry {
         match msg {
             RegistryMsg::Start(loaded, reply) => {
                 let Loaded { key, plugin, instances, policy, quota, queue_capacity, warm } = *loaded;
-                let meter = Meter::new(key.clone(), quota, &state.args.sink, state.args.monitor.clone());
+                let monitor = state.args.monitor.clone();
+                let watched = key.clone();
+                let evaluate = move || {
+                    let _ = monitor.cast(MonitorMsg::Evaluate { key: watched.clone() });
+                };
+                let meter = Meter::new(key.clone(), quota, &state.args.sink, evaluate);
                 let args = SupervisorArgs {
                     key: key.clone(),
                     plugin: plugin.clone(),

@@ -6,7 +6,7 @@ use tokio::sync::{OwnedSemaphorePermit, oneshot};
 
 use crate::error::{Error, Result};
 use crate::graph::Graph;
-use crate::instance::Analysis;
+use crate::sandbox::Analysis;
 
 /// One `analyze` request. Dropping it unanswered — anywhere, for any reason (an instance killed
 /// mid-call, a mailbox dropped at shutdown, a panic) — answers the caller with

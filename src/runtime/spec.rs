@@ -3,25 +3,30 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::audit::AuditRecord;
 use crate::error::{Error, Result};
 use crate::files::read_component;
-use crate::kv::KvStore;
-use crate::manifest::{Capabilities, Manifest, RequestedLimits};
-use crate::plugin::{Plugin, PluginOptions, name_from_path};
+use crate::observe::Quota;
+use crate::observe::audit::AuditRecord;
 use crate::policy::Policy;
+use crate::policy::{Capabilities, Manifest, RequestedLimits};
 use crate::runtime::events::Events;
-use crate::runtime::quota::Quota;
 use crate::runtime::restart::RestartPolicy;
+use crate::sandbox::KvStore;
 use crate::sandbox::Sandbox;
+use crate::sandbox::{Plugin, PluginOptions, name_from_path};
 
 #[derive(Debug, Clone)]
 enum Source {
     Bytes(Arc<[u8]>),
     File(PathBuf),
     Manifest(PathBuf),
-    /// Pulled from a registry and verified against the trust policy.
-    Artifact(Box<crate::distribution::VerifiedArtifact>),
+    /// Pulled from a registry and verified against the trust policy (`distribution` makes these
+    /// from a `VerifiedArtifact`; the runtime never sees the registry).
+    Verified {
+        manifest: Box<Manifest>,
+        component: Arc<[u8]>,
+        pinned: String,
+    },
 }
 
 /// A plugin to load into a [`crate::PluginHost`]. Settings left unset take the host's defaults.
@@ -69,10 +74,10 @@ impl PluginSpec {
         Self::new(None, Source::Manifest(path.into()))
     }
 
-    /// A plugin pulled from a registry and verified ([`crate::distribution::Distribution`]);
-    /// name, version, requested capabilities and limits come from its `plugin.toml`.
-    pub fn artifact(artifact: crate::distribution::VerifiedArtifact) -> Self {
-        Self::new(None, Source::Artifact(Box::new(artifact)))
+    /// A verified plugin's manifest and component; `pinned` names where it came from.
+    /// `PluginSpec::artifact` (in `distribution`) is the public way in.
+    pub(crate) fn verified(manifest: Manifest, component: Arc<[u8]>, pinned: String) -> Self {
+        Self::new(None, Source::Verified { manifest: Box::new(manifest), component, pinned })
     }
 
     /// Overrides the name.
@@ -129,7 +134,7 @@ impl PluginSpec {
         match &self.source {
             Source::Bytes(_) => self.name.clone().unwrap_or_else(|| "<bytes>".into()),
             Source::File(p) | Source::Manifest(p) => p.display().to_string(),
-            Source::Artifact(a) => a.pinned(),
+            Source::Verified { pinned, .. } => pinned.clone(),
         }
     }
 
@@ -153,14 +158,10 @@ impl PluginSpec {
                 requested_limits = manifest.limits;
                 (manifest.name, manifest.version, bytes.into())
             }
-            Source::Artifact(artifact) => {
-                capabilities = artifact.manifest.capabilities.clone();
-                requested_limits = artifact.manifest.limits.clone();
-                (
-                    artifact.manifest.name.clone(),
-                    artifact.manifest.version.clone(),
-                    artifact.component.clone(),
-                )
+            Source::Verified { manifest, component, .. } => {
+                capabilities = manifest.capabilities.clone();
+                requested_limits = manifest.limits.clone();
+                (manifest.name.clone(), manifest.version.clone(), component.clone())
             }
         };
         let name = self.name.clone().unwrap_or(name);

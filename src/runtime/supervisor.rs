@@ -10,87 +10,22 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use ractor::{Actor, ActorCell, ActorId, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
+use ractor::{Actor, ActorCell, ActorId, ActorProcessingErr, ActorRef, SupervisionEvent};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use crate::error::{Error, ErrorKind};
-use crate::instance::PluginInstance;
-use crate::plugin::Plugin;
-use crate::runtime::PluginKey;
-use crate::runtime::events::{EventKind, Events};
-use crate::runtime::instance_actor::{Crashed, InstanceActor, InstanceArgs, InstanceMsg};
+use crate::observe::EventKind;
+use crate::observe::PluginKey;
+use crate::runtime::events::Events;
+use crate::runtime::messages::{InstanceMsg, InstanceState, PluginState, SupervisorMsg, SupervisorStatus};
 use crate::runtime::meter::Meter;
 use crate::runtime::poison::PoisonTracker;
 use crate::runtime::reply::Job;
 use crate::runtime::restart::{Decision, History, RestartPolicy};
-
-/// Messages to a supervisor.
-pub(crate) enum SupervisorMsg {
-    /// A request, admitted by the host (which bounds how many are outstanding).
-    Analyze(Job),
-    /// An instance finished its job and can take another.
-    Idle { index: usize, actor: ActorId },
-    /// A backoff timer fired: start instance `index` again.
-    Restart { index: usize },
-    /// An operator lifts the quarantine; answers whether the plugin was quarantined.
-    Release(RpcReplyPort<bool>),
-    /// The resource monitor stops the plugin (quota exhausted).
-    Quarantine(String),
-    /// The resource monitor holds back (true) or lets through (false) new dispatches.
-    Throttle(bool),
-    /// Hot swap or unload: take no new work from the host, finish what is queued, then stop.
-    Drain,
-    /// A snapshot for `PluginHost::status`.
-    Status(RpcReplyPort<SupervisorStatus>),
-}
-
-/// What a supervisor reports about its plugin.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct SupervisorStatus {
-    /// Running, quarantined or draining.
-    pub state: PluginState,
-    /// One entry per instance.
-    pub instances: Vec<InstanceState>,
-    /// Requests waiting for an instance.
-    pub queued: usize,
-    /// Crashes seen (each followed by a restart, unless it led to quarantine).
-    pub crashes: u64,
-    /// Instances started again after a crash.
-    pub restarts: u64,
-    /// Inputs refused as poison.
-    pub poison_inputs: usize,
-    /// Whether the resource monitor is holding calls back.
-    pub throttled: bool,
-}
-
-/// The plugin's state as its supervisor sees it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "kebab-case", tag = "state", content = "reason")]
-pub enum PluginState {
-    /// Serving calls.
-    Running,
-    /// Refusing calls until released.
-    Quarantined(String),
-    /// Replaced or unloaded: finishing its queue, then stopping.
-    Draining,
-}
-
-/// One instance's state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum InstanceState {
-    /// Waiting for work.
-    Idle,
-    /// Running a job.
-    Busy,
-    /// Waiting out a backoff delay before restarting.
-    BackingOff,
-    /// Finishing its job before a restart or a stop.
-    Stopping,
-    /// Not running.
-    Stopped,
-}
+use crate::runtime::worker::{Crashed, InstanceActor, InstanceArgs};
+use crate::sandbox::Plugin;
+use crate::sandbox::PluginInstance;
 
 enum Slot {
     Idle(ActorRef<InstanceMsg>),

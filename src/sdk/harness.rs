@@ -10,10 +10,11 @@ use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::graph::Graph;
-use crate::manifest::Manifest;
-use crate::plugin::PluginOptions;
+use crate::graph::{SAMPLE_GRAPH, parseltongue_sample};
+use crate::policy::Manifest;
+use crate::sandbox::PluginOptions;
 use crate::sandbox::Sandbox;
-use crate::{Analysis, AnalysisResult, ErrorKind, Limits, MIB, bundled, synthetic, wasi};
+use crate::{Analysis, AnalysisResult, ErrorKind, Limits, MIB, synthetic, wasi};
 
 /// One check and its outcome.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -61,8 +62,8 @@ pub fn standard_graphs() -> Vec<NamedGraph> {
     };
     vec![
         named("empty graph", Graph::default()),
-        named("small sample", Graph::from_json(bundled::SAMPLE_GRAPH).expect("bundled sample")),
-        named("Parseltongue self-analysis", bundled::parseltongue_sample().graph),
+        named("small sample", Graph::from_json(SAMPLE_GRAPH).expect("bundled sample")),
+        named("Parseltongue self-analysis", parseltongue_sample().graph),
         named("synthetic", synthetic::parseltongue_like(10_000, 7)),
     ]
 }
@@ -139,7 +140,8 @@ pub async fn run(sandbox: &Sandbox, path: &Path, graphs: &[NamedGraph]) -> Resul
 
     let denials: Arc<Mutex<Vec<String>>> = Arc::default();
     let seen = Arc::clone(&denials);
-    let hook: crate::wasi::DenialHook = Arc::new(move |what| seen.lock().expect("not poisoned").push(what));
+    let hook: crate::sandbox::store::DenialHook =
+        Arc::new(move |what| seen.lock().expect("not poisoned").push(what));
     let plugin = match sandbox.load(&manifest.name, &bytes, PluginOptions::new().on_denied(hook)) {
         Ok(plugin) => plugin,
         Err(e) => {

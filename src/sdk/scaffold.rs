@@ -95,7 +95,7 @@ pub struct Project {
 /// [`Error::InvalidManifest`] if `name` is not a valid plugin name; [`Error::Io`] if `dir` is
 /// a non-empty directory or cannot be written.
 pub fn create(dir: &Path, name: &str, language: Language) -> Result<Project> {
-    crate::manifest::check_name(name)?;
+    crate::policy::check_name(name)?;
     if dir.read_dir().is_ok_and(|mut entries| entries.next().is_some()) {
         return Err(Error::io(
             format!("{} already exists and is not empty", dir.display()),

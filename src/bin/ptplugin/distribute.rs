@@ -6,8 +6,6 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use parseltongue_plugins::audit::AuditLog;
-use parseltongue_plugins::distribution::progress::Progress;
-use parseltongue_plugins::distribution::store::Store;
 use parseltongue_plugins::distribution::{Distribution, Update, VerifiedArtifact, signing};
 use parseltongue_plugins::{Error, Limits, Manifest, Policy, RequestedLimits, files};
 use serde_json::json;
@@ -16,57 +14,11 @@ use crate::args::{
     Format, KeygenArgs, ListArgs, PullArgs, PushArgs, RollbackArgs, SignArgs, StoreArgs, TrustArgs,
     UpdateArgs,
 };
+use crate::plugin_source::{StoreUse, distribution, manifest_path, read_plugin};
 use crate::report::{self, Failure};
-use crate::run::{manifest_path, read_plugin};
 
 /// The environment variable holding the private key password, as cosign names it.
 const PASSWORD_ENV: &str = "COSIGN_PASSWORD";
-
-/// Whether a command changes the local store. Read-only commands (`list`, `run installed:`)
-/// never create or write anything in it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StoreUse {
-    ReadOnly,
-    Write,
-}
-
-/// A distribution over the store the arguments name, trusting the policy's `[trust]` plus
-/// `keys`.
-pub fn distribution(
-    store: &StoreArgs,
-    policy: Option<&Path>,
-    keys: &[PathBuf],
-    offline: bool,
-    audit: Option<AuditLog>,
-    usage: StoreUse,
-) -> Result<Distribution, Error> {
-    let root = match &store.store {
-        Some(dir) => dir.clone(),
-        None => Store::default_root().ok_or_else(|| Error::Io {
-            context: "no user cache directory; pass --store DIR".into(),
-            source: std::io::ErrorKind::NotFound.into(),
-        })?,
-    };
-    let mut trust = match policy {
-        Some(path) => Policy::from_path(path)?.trust,
-        None => Default::default(),
-    };
-    trust.keys.extend(keys.iter().cloned());
-    let progress = if store.no_progress { Progress::Quiet } else { Progress::auto() };
-    let store_dir = match usage {
-        StoreUse::ReadOnly => Store::open_read_only(root)?,
-        StoreUse::Write => Store::open(root)?,
-    };
-    let mut d = Distribution::new(store_dir)
-        .trust(trust)
-        .insecure(store.insecure)
-        .offline(offline)
-        .progress(progress);
-    if let Some(audit) = audit {
-        d = d.audit(audit);
-    }
-    Ok(d)
-}
 
 /// A distribution trusting what `trust` names, recording verdicts in its audit trail (returned
 /// too, to be closed when the command ends).

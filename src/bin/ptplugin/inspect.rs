@@ -7,8 +7,8 @@ use parseltongue_plugins::{Inspection, Sandbox, wasi};
 use serde_json::json;
 
 use crate::args::{Format, InspectArgs};
+use crate::plugin_source::read_plugin;
 use crate::report::{self, Failure, PLUGIN_FAILED};
-use crate::run::read_plugin;
 
 /// Exit 0 when the component fits the contract, 1 when it does not (or is not a component).
 pub fn inspect(sandbox: &Sandbox, args: InspectArgs) -> Result<ExitCode, Failure> {

@@ -8,6 +8,7 @@ mod demo;
 mod distribute;
 mod import;
 mod inspect;
+mod plugin_source;
 mod policy;
 mod report;
 mod run;

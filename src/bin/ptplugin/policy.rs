@@ -8,8 +8,8 @@ use parseltongue_plugins::{Capabilities, Decision, Limits, Manifest, Policy, Req
 use serde_json::json;
 
 use crate::args::{Format, PolicyCheckArgs};
+use crate::plugin_source::{manifest_path, read_plugin};
 use crate::report::{self, Failure, PLUGIN_FAILED};
-use crate::run::{manifest_path, read_plugin};
 
 /// Exit 0 when everything requested is granted, 1 when something is denied.
 pub fn check(args: PolicyCheckArgs) -> Result<ExitCode, Failure> {

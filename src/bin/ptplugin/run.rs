@@ -7,72 +7,14 @@ use std::sync::Arc;
 
 use parseltongue_plugins::{
     Analysis, Error, Graph, KvStore, MIB, PluginHost, PluginOptions, PluginSpec, PluginStatus, Sandbox,
-    Usage, bundled, files, import,
+    Usage, import,
 };
 use serde_json::json;
 
 use crate::args::{Format, RunArgs};
-use crate::distribute::{self, StoreUse};
+use crate::plugin_source::plugin_spec;
 use crate::report::{self, Failure};
 use parseltongue_plugins::audit::AuditLog;
-
-/// Reads a plugin given as a path or as `bundled:NAME`; returns its name and bytes.
-pub fn read_plugin(spec: &str) -> Result<(String, Cow<'static, [u8]>), Error> {
-    if let Some(name) = spec.strip_prefix("bundled:") {
-        let plugin = bundled::get(name).ok_or_else(|| Error::NoSuchPlugin {
-            what: format!(
-                "no bundled plugin `{name}` (bundled: {})",
-                bundled::PLUGINS.iter().map(|p| p.name).collect::<Vec<_>>().join(", ")
-            ),
-        })?;
-        return Ok((plugin.name.to_string(), Cow::Borrowed(plugin.wasm)));
-    }
-    let path = std::path::Path::new(spec);
-    if !path.exists() {
-        return Err(Error::NoSuchPlugin { what: format!("no plugin at {spec}: no such file") });
-    }
-    let bytes = files::read_component(path)?;
-    let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| spec.to_string());
-    Ok((name, Cow::Owned(bytes)))
-}
-
-/// The manifest a plugin argument names: a `plugin.toml` itself, or the one in a directory.
-pub fn manifest_path(arg: &str) -> Option<std::path::PathBuf> {
-    let path = std::path::Path::new(arg);
-    if path.is_dir() {
-        Some(path.join("plugin.toml"))
-    } else {
-        path.extension().is_some_and(|e| e == "toml").then(|| path.to_path_buf())
-    }
-}
-
-/// A plugin given as `bundled:NAME`, a `.wasm` file, a `plugin.toml` (or a directory with one),
-/// `oci://…` (pulled and verified) or `installed:NAME` (verified again from the store).
-async fn plugin_spec(args: &RunArgs, audit: Option<AuditLog>) -> Result<PluginSpec, Error> {
-    let arg = args.plugin.as_str();
-    if arg.starts_with("oci://") || arg.starts_with("installed:") {
-        // `installed:` only reads the store; `oci://` pulls into it.
-        let usage = if arg.starts_with("installed:") { StoreUse::ReadOnly } else { StoreUse::Write };
-        let d = distribute::distribution(
-            &args.store,
-            args.policy.as_deref(),
-            &args.key,
-            args.offline,
-            audit,
-            usage,
-        )?;
-        let artifact = match arg.strip_prefix("installed:") {
-            Some(name) => d.load_installed(name)?,
-            None => d.pull(arg).await?,
-        };
-        return Ok(PluginSpec::artifact(artifact));
-    }
-    if let Some(manifest) = manifest_path(arg) {
-        return Ok(PluginSpec::manifest(manifest));
-    }
-    let (name, bytes) = read_plugin(arg)?;
-    Ok(PluginSpec::bytes(name, bytes.into_owned()))
-}
 
 pub async fn run(sandbox: &Sandbox, args: RunArgs) -> Result<ExitCode, Failure> {
     let graph =

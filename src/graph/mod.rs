@@ -1,0 +1,17 @@
+//! The graph a plugin analyses: [`Graph`] and its JSON form, the importers that read what
+//! Parseltongue produces ([`import`]), and synthetic graphs for tests and benchmarks
+//! ([`synthetic`]).
+//!
+//! Plain data and parsing. Imports only `contract` (the node and edge types) and the
+//! foundation (`error`, `files`); never the sandbox, the runtime or anything that runs plugins.
+
+pub mod import;
+mod model;
+#[cfg(feature = "bundled-plugins")]
+mod samples;
+pub mod synthetic;
+
+pub use model::Graph;
+pub(crate) use model::{decode, parse_json};
+#[cfg(feature = "bundled-plugins")]
+pub use samples::{PARSELTONGUE_EDGES, PARSELTONGUE_ENTITIES, SAMPLE_GRAPH, parseltongue_sample};
