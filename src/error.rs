@@ -56,11 +56,14 @@ pub enum ErrorKind {
     Untrusted,
     /// No version satisfies a requirement, dependencies conflict, or offline content is missing.
     Unresolved,
+    /// The caller asked for something that cannot be done as asked: a missing setting, a file
+    /// that would be overwritten, a command that needs a terminal. Fix the invocation.
+    Usage,
 }
 
 impl ErrorKind {
     /// Every kind, in documentation order.
-    pub const ALL: [ErrorKind; 23] = [
+    pub const ALL: [ErrorKind; 24] = [
         ErrorKind::Timeout,
         ErrorKind::FuelExhausted,
         ErrorKind::MemoryLimit,
@@ -84,6 +87,7 @@ impl ErrorKind {
         ErrorKind::Integrity,
         ErrorKind::Untrusted,
         ErrorKind::Unresolved,
+        ErrorKind::Usage,
     ];
 
     /// The kebab-case word used in JSON output and logs.
@@ -112,6 +116,7 @@ impl ErrorKind {
             ErrorKind::Integrity => "integrity",
             ErrorKind::Untrusted => "untrusted",
             ErrorKind::Unresolved => "unresolved",
+            ErrorKind::Usage => "usage",
         }
     }
 
@@ -127,6 +132,7 @@ impl ErrorKind {
                 | ErrorKind::InvalidPolicy
                 | ErrorKind::Registry
                 | ErrorKind::Unresolved
+                | ErrorKind::Usage
         )
     }
 
@@ -199,12 +205,18 @@ pub enum Error {
     InvalidComponent {
         /// Why the bytes were refused.
         message: String,
+        /// What the compiler or parser said, when one refused them.
+        #[source]
+        source: Option<Cause>,
     },
     /// See [`ErrorKind::Incompatible`].
     #[error("the component does not implement the parseltongue:plugin/analyzer@0.1 contract: {message}")]
     Incompatible {
         /// The missing export or unknown import.
         message: String,
+        /// What the linker said, when it refused.
+        #[source]
+        source: Option<Cause>,
     },
     /// See [`ErrorKind::InvalidGraph`].
     #[error("invalid graph{}: {message}", position(*line, *column))]
@@ -291,8 +303,11 @@ pub enum Error {
     Registry {
         /// The reference or registry involved.
         reference: String,
-        /// What the registry or transport said.
+        /// What went wrong.
         message: String,
+        /// What the registry client or transport said.
+        #[source]
+        source: Option<Cause>,
     },
     /// See [`ErrorKind::Integrity`].
     #[error("{what} does not match its digest: expected {expected}, got {actual}")]
@@ -311,6 +326,9 @@ pub enum Error {
         subject: String,
         /// Every reason it failed.
         reason: String,
+        /// What the signature library said, when one check failed inside it.
+        #[source]
+        source: Option<Cause>,
     },
     /// A plugin asked for by a name or path that names none: a `bundled:` name that is not
     /// bundled, a project directory or plugin file that does not exist.
@@ -328,6 +346,33 @@ pub enum Error {
         /// What stopped it.
         #[source]
         source: Box<Error>,
+    },
+    /// A plugin's key-value store failed: its file is damaged, unreadable, or the storage
+    /// engine refused. Kind `io`: it is the machine's state, not the plugin's doing.
+    #[error("key-value store {path}: {what}")]
+    KeyValue {
+        /// The database file.
+        path: String,
+        /// What failed.
+        what: String,
+        /// What the storage engine said.
+        #[source]
+        source: Option<redb::Error>,
+    },
+    /// An actor of the runtime could not be started (kind `unavailable`).
+    #[error("cannot start the {actor}")]
+    CannotSpawn {
+        /// Which actor (the registry, the resource monitor, a supervisor).
+        actor: String,
+        /// What the actor system said.
+        #[source]
+        source: Cause,
+    },
+    /// See [`ErrorKind::Usage`].
+    #[error("{message}")]
+    Usage {
+        /// What is wrong with the invocation, and how to fix it.
+        message: String,
     },
     /// See [`ErrorKind::Unresolved`].
     #[error("cannot resolve {what}: {reason}")]
@@ -397,6 +442,9 @@ impl Error {
             Error::Unresolved { .. } => ErrorKind::Unresolved,
             Error::CannotStart { source, .. } => source.kind(),
             Error::NoSuchPlugin { .. } => ErrorKind::NotFound,
+            Error::KeyValue { .. } => ErrorKind::Io,
+            Error::CannotSpawn { .. } => ErrorKind::Unavailable,
+            Error::Usage { .. } => ErrorKind::Usage,
         }
     }
 
@@ -404,6 +452,10 @@ impl Error {
         Error::Io { context: context.into(), source }
     }
 }
+
+/// A cause kept under an [`Error`] (its [`std::error::Error::source`]): what a library below said,
+/// with its own chain. Printing the chain is the caller's choice (the CLI prints every link).
+pub type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// Shorthand for results of this library.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -434,7 +486,8 @@ mod tests {
                 ErrorKind::InvalidPolicy,
                 ErrorKind::NotFound,
                 ErrorKind::Registry,
-                ErrorKind::Unresolved
+                ErrorKind::Unresolved,
+                ErrorKind::Usage
             ]
         );
     }

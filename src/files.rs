@@ -145,7 +145,7 @@ pub(crate) fn check_header(bytes: &[u8]) -> Result<()> {
     } else {
         "no WebAssembly header (expected the bytes \\0asm)".to_string()
     };
-    Err(Error::InvalidComponent { message })
+    Err(Error::InvalidComponent { message, source: None })
 }
 
 #[cfg(test)]
@@ -191,7 +191,7 @@ mod tests {
         std::fs::File::create(&path).unwrap().set_len(64 * MIB).unwrap();
         let refused = |h: &[u8]| -> Result<()> {
             assert_eq!(h.len(), 8);
-            Err(Error::InvalidComponent { message: "no header".into() })
+            Err(Error::InvalidComponent { message: "no header".into(), source: None })
         };
         let err = read_checked(&path, "plugin", MIB, 8, refused).unwrap_err();
         assert_eq!(err.kind(), crate::ErrorKind::InvalidComponent);

@@ -56,7 +56,7 @@ impl Surface {
     ///
     /// [`Error::Incompatible`] naming the missing export or the import this host lacks.
     pub fn check(&self) -> Result<(), Error> {
-        let incompatible = |message: String| Err(Error::Incompatible { message });
+        let incompatible = |message: String| Err(Error::Incompatible { message, source: None });
         if let Some(other) = self.other_imports.first() {
             return incompatible(format!("it imports `{other}`, which this host does not provide"));
         }

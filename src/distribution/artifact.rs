@@ -96,7 +96,8 @@ pub fn pack(component: Vec<u8>, plugin_toml: &str, manifest: &Manifest) -> Resul
 pub fn parse_manifest(what: &str, bytes: &[u8]) -> Result<OciImageManifest> {
     serde_json::from_slice(bytes).map_err(|e| Error::Registry {
         reference: what.into(),
-        message: format!("not an OCI image manifest: {e}"),
+        message: "not an OCI image manifest".into(),
+        source: Some(e.into()),
     })
 }
 
@@ -109,16 +110,20 @@ pub fn wasm_layer<'m>(what: &str, manifest: &'m OciImageManifest) -> Result<&'m 
     let mut wasm = manifest.layers.iter().filter(|l| l.media_type == media::WASM_LAYER);
     match (wasm.next(), wasm.next()) {
         (Some(layer), None) if layer.size >= 0 => Ok(layer),
-        (Some(_), None) => Err(Error::InvalidComponent { message: format!("{what}: negative layer size") }),
+        (Some(_), None) => {
+            Err(Error::InvalidComponent { message: format!("{what}: negative layer size"), source: None })
+        }
         (None, _) => Err(Error::InvalidComponent {
             message: format!(
                 "{what} has no `{}` layer (layers: {})",
                 media::WASM_LAYER,
                 manifest.layers.iter().map(|l| l.media_type.as_str()).collect::<Vec<_>>().join(", ")
             ),
+            source: None,
         }),
         (Some(_), Some(_)) => Err(Error::InvalidComponent {
             message: format!("{what} has more than one `{}` layer", media::WASM_LAYER),
+            source: None,
         }),
     }
 }

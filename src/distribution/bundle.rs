@@ -87,8 +87,11 @@ pub fn trusted_root(source: &RootSource) -> Result<TrustedRoot> {
             path.display().to_string(),
         ),
     };
-    TrustedRoot::from_json(&json)
-        .map_err(|e| Error::Untrusted { subject: name, reason: format!("not a usable trusted root: {e}") })
+    TrustedRoot::from_json(&json).map_err(|e| Error::Untrusted {
+        subject: name,
+        reason: "not a usable trusted root".into(),
+        source: Some(e.into()),
+    })
 }
 
 /// Checks that a bundle and a signer are well-formed, before verifying anything: malformed input
@@ -115,7 +118,8 @@ pub fn check_inputs(bundle_json: &str, signer: &Signer) -> Result<()> {
 /// [`Error::Untrusted`] for every malformed, mismatched, expired or untrusted bundle;
 /// [`Error::Io`] if the artifact file cannot be read.
 pub fn verify(bundle_json: &str, subject: &Subject, signer: &Signer, root: &TrustedRoot) -> Result<Verified> {
-    let untrusted = |reason: String| Error::Untrusted { subject: subject_name(subject), reason };
+    let untrusted =
+        |reason: String| Error::Untrusted { subject: subject_name(subject), reason, source: None };
     let bundle = Bundle::from_json(bundle_json).map_err(|e| untrusted(format!("malformed bundle: {e}")))?;
     let verifier = Verifier::new(root).map_err(|e| untrusted(format!("trusted root refused: {e}")))?;
     let policy: Box<dyn sigstore_verify::Policy> = match signer {

@@ -14,7 +14,7 @@ pub fn sha256(bytes: &[u8]) -> String {
 /// [`Error::Integrity`] on a mismatch; [`Error::Untrusted`] for a digest that is not
 /// `sha256:` + 64 lowercase hex digits (no other algorithm is accepted).
 pub fn check(what: &str, bytes: &[u8], expected: &str) -> Result<()> {
-    parse(expected).map_err(|reason| Error::Untrusted { subject: what.into(), reason })?;
+    parse(expected).map_err(|reason| Error::Untrusted { subject: what.into(), reason, source: None })?;
     let actual = sha256(bytes);
     if actual != expected {
         return Err(Error::Integrity { what: what.into(), expected: expected.into(), actual });

@@ -198,7 +198,10 @@ impl Distribution {
         self.online(reference)?;
         let manifest = Manifest::parse(plugin_toml, std::path::Path::new("plugin.toml"))?;
         if !wasmparser::Parser::is_component(&component) {
-            return Err(Error::InvalidComponent { message: "not a WebAssembly component".into() });
+            return Err(Error::InvalidComponent {
+                message: "not a WebAssembly component".into(),
+                source: None,
+            });
         }
         let r = PluginRef::parse(reference)?;
         let tag = match &r.selector {
@@ -252,7 +255,8 @@ impl Distribution {
         self.online(reference)?;
         sigstore_verify::types::Bundle::from_json(bundle_json).map_err(|e| Error::Untrusted {
             subject: "bundle".into(),
-            reason: format!("malformed bundle: {e}"),
+            reason: "malformed bundle".into(),
+            source: Some(e.into()),
         })?;
         let (r, digest) = self.remote_digest(reference).await?;
         let client = self.client(&r);

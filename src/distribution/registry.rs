@@ -65,7 +65,11 @@ impl RegistryClient {
             OciDistributionError::DigestError(DigestError::VerificationError { expected, actual }) => {
                 Error::Integrity { what: format!("content of {}", reference.whole()), expected, actual }
             }
-            e => Error::Registry { reference: reference.whole(), message: e.to_string() },
+            e => Error::Registry {
+                reference: reference.whole(),
+                message: "the registry request failed".into(),
+                source: Some(e.into()),
+            },
         }
     }
 
@@ -141,6 +145,7 @@ impl RegistryClient {
                     "manifest of {} bytes is over the {MAX_MANIFEST_BYTES}-byte limit",
                     bytes.len()
                 ),
+                source: None,
             });
         }
         let actual = digest::sha256(&bytes);
@@ -166,13 +171,17 @@ impl RegistryClient {
         descriptor: &OciDescriptor,
         what: &str,
     ) -> Result<Vec<u8>> {
-        digest::parse(&descriptor.digest)
-            .map_err(|reason| Error::Untrusted { subject: what.into(), reason })?;
+        digest::parse(&descriptor.digest).map_err(|reason| Error::Untrusted {
+            subject: what.into(),
+            reason,
+            source: None,
+        })?;
         let size = u64::try_from(descriptor.size).unwrap_or(u64::MAX);
         if size > MAX_BLOB_BYTES {
             return Err(Error::Registry {
                 reference: reference.whole(),
                 message: format!("{what} of {size} bytes is over the {MAX_BLOB_BYTES}-byte limit"),
+                source: None,
             });
         }
         let transfer = self.progress.start("pulling", &format!("{what} {}", short(&descriptor.digest)), size);
@@ -203,7 +212,11 @@ impl RegistryClient {
                         expected: expected.clone(),
                         actual: actual.clone(),
                     },
-                    _ => Error::Registry { reference: reference.whole(), message: e.to_string() },
+                    _ => Error::Registry {
+                        reference: reference.whole(),
+                        message: "reading a blob failed".into(),
+                        source: Some(e.into()),
+                    },
                 }
             })?;
             if (bytes.len() + chunk.len()) as u64 > size {

@@ -32,7 +32,8 @@ use crate::error::{Error, Result};
 pub fn generate_key_pair(password: &[u8]) -> Result<(String, String)> {
     let failed = |e: sigstore::errors::SigstoreError| Error::Untrusted {
         subject: "new key pair".into(),
-        reason: e.to_string(),
+        reason: "generating or encrypting it failed".into(),
+        source: Some(e.into()),
     };
     let signer = SigningScheme::ECDSA_P256_SHA256_ASN1.create_signer().map_err(failed)?;
     let pair = signer.to_sigstore_keypair().map_err(failed)?;
@@ -48,7 +49,8 @@ pub fn generate_key_pair(password: &[u8]) -> Result<(String, String)> {
 pub fn signing_key(pem: &[u8], password: &[u8]) -> Result<SigStoreSigner> {
     let failed = |e: sigstore::errors::SigstoreError| Error::Untrusted {
         subject: "signing key".into(),
-        reason: e.to_string(),
+        reason: "it cannot be read as a signing key".into(),
+        source: Some(e.into()),
     };
     let text = String::from_utf8_lossy(pem);
     let pair = if text.contains("ENCRYPTED") {
@@ -62,6 +64,7 @@ pub fn signing_key(pem: &[u8], password: &[u8]) -> Result<SigStoreSigner> {
                 reason: "the password is wrong (it cannot decrypt this key; set COSIGN_PASSWORD to the \
                          one the key was made with)"
                     .into(),
+                source: None,
             });
         }
         SigStoreKeyPair::from_encrypted_pem(pem, password)
@@ -92,8 +95,11 @@ fn pem_body(text: &str) -> Option<Vec<u8>> {
 ///
 /// [`Error::Untrusted`] naming `what` if it is not a public key.
 pub fn verification_key(what: &str, pem: &[u8]) -> Result<CosignVerificationKey> {
-    CosignVerificationKey::try_from_pem(pem)
-        .map_err(|e| Error::Untrusted { subject: what.into(), reason: format!("not a public key: {e}") })
+    CosignVerificationKey::try_from_pem(pem).map_err(|e| Error::Untrusted {
+        subject: what.into(),
+        reason: "not a public key".into(),
+        source: Some(e.into()),
+    })
 }
 
 /// The simple-signing payload for a manifest digest in `repo` (`registry/repository`).
@@ -116,9 +122,11 @@ pub fn payload(repo: &str, manifest_digest: &str) -> Vec<u8> {
 /// [`Error::Untrusted`] if signing fails.
 pub fn sign(signer: &SigStoreSigner, payload: &[u8]) -> Result<String> {
     use base64::Engine;
-    let signature = signer
-        .sign(payload)
-        .map_err(|e| Error::Untrusted { subject: "payload".into(), reason: e.to_string() })?;
+    let signature = signer.sign(payload).map_err(|e| Error::Untrusted {
+        subject: "payload".into(),
+        reason: e.to_string(),
+        source: None,
+    })?;
     Ok(base64::engine::general_purpose::STANDARD.encode(signature))
 }
 

@@ -134,8 +134,11 @@ impl Store {
     ///
     /// [`Error::Untrusted`] for a malformed digest (never turned into a path).
     pub fn blob_path(&self, digest: &str) -> Result<PathBuf> {
-        let hex =
-            digest::parse(digest).map_err(|reason| Error::Untrusted { subject: "blob".into(), reason })?;
+        let hex = digest::parse(digest).map_err(|reason| Error::Untrusted {
+            subject: "blob".into(),
+            reason,
+            source: None,
+        })?;
         Ok(self.root.join("blobs").join("sha256").join(hex))
     }
 

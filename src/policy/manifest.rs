@@ -319,6 +319,7 @@ impl Manifest {
                     "{} needs parseltongue:plugin {}, this host implements {host}",
                     manifest.name, manifest.api
                 ),
+                source: None,
             });
         }
         Ok(manifest)

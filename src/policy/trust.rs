@@ -91,6 +91,6 @@ impl Verdict {
         for check in self.checks.iter().filter(|c| !c.ok) {
             reason.push_str(&format!("; {}: {}", check.anchor, check.detail));
         }
-        Err(Error::Untrusted { subject: format!("{} ({})", self.subject, self.digest), reason })
+        Err(Error::Untrusted { subject: format!("{} ({})", self.subject, self.digest), reason, source: None })
     }
 }

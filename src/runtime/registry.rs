@@ -127,8 +127,10 @@ impl Actor for Registry {
                 let supervisor = match Actor::spawn_linked(None, Supervisor, args, me.get_cell()).await {
                     Ok((supervisor, _)) => supervisor,
                     Err(e) => {
-                        let error =
-                            Error::Unavailable { plugin: key.name.to_string(), reason: e.to_string() };
+                        let error = Error::CannotSpawn {
+                            actor: format!("supervisor of plugin `{}`", key.name),
+                            source: Box::new(e),
+                        };
                         let _ = reply.send(Err(error));
                         return Ok(());
                     }

@@ -184,7 +184,10 @@ impl CompileCache {
 
 /// Compiles without any cache.
 pub(crate) fn compile(engine: &Engine, bytes: &[u8]) -> Result<Component> {
-    Component::new(engine, bytes).map_err(|e| Error::InvalidComponent { message: format!("{e:#}") })
+    Component::new(engine, bytes).map_err(|e| Error::InvalidComponent {
+        message: "the compiler refused it".into(),
+        source: Some(e.into()),
+    })
 }
 
 fn header(component_sha: &[u8; 32], engine_hash: &[u8; 32], payload: &[u8]) -> Vec<u8> {

@@ -165,10 +165,13 @@ impl Engines {
             return Ok(slot.clone());
         }
         let engine = Engine::new(&profile.config()).map_err(|e| Error::InvalidComponent {
-            message: format!("cannot configure the engine for these limits: {e}"),
+            message: "cannot configure the engine for these limits".into(),
+            source: Some(e.into()),
         })?;
-        let linker = crate::sandbox::store::linker(&engine)
-            .map_err(|e| Error::Incompatible { message: format!("cannot link the host interfaces: {e}") })?;
+        let linker = crate::sandbox::store::linker(&engine).map_err(|e| Error::Incompatible {
+            message: "cannot link the host interfaces".into(),
+            source: Some(e.into()),
+        })?;
         let slot = EngineSlot {
             engine: engine.clone(),
             linker: Arc::new(linker),

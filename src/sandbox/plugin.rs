@@ -158,13 +158,16 @@ pub(crate) fn link(
     linker: &Linker<StoreState>,
     component: &Component,
 ) -> Result<(AnalyzerPre<StoreState>, Option<String>)> {
-    let incompatible = |e: wasmtime::Error| Error::Incompatible { message: format!("{e:#}") };
+    let incompatible = |e: wasmtime::Error| Error::Incompatible {
+        message: "its exports do not match the contract's types".into(),
+        source: Some(e.into()),
+    };
     let (pre, stubbed) = match linker.instantiate_pre(component) {
         Ok(pre) => (pre, None),
         Err(first) => {
             // Report the first (strict) failure if stubbing does not help either.
             let reason = format!("{first:#}");
-            let refused = |_| Error::Incompatible { message: reason.clone() };
+            let refused = |_| Error::Incompatible { message: reason.clone(), source: None };
             let mut lenient = linker.clone();
             lenient.define_unknown_imports_as_traps(component).map_err(refused)?;
             let pre = lenient.instantiate_pre(component).map_err(refused)?;

@@ -84,15 +84,14 @@ pub fn locate(path: &Path) -> Result<(Manifest, PathBuf)> {
     let manifest = Manifest::from_path(&manifest_path)?;
     let component = manifest.component_path(&manifest_path)?;
     if !component.exists() {
-        return Err(Error::io(
-            format!(
+        return Err(Error::Usage {
+            message: format!(
                 "{} is not built yet ({} missing): run ./build.sh in {}",
                 manifest.name,
                 component.display(),
                 manifest_path.parent().unwrap_or(Path::new(".")).display()
             ),
-            std::io::ErrorKind::NotFound.into(),
-        ));
+        });
     }
     Ok((manifest, component))
 }

@@ -30,7 +30,10 @@ pub fn write_wit(dir: &Path) -> Result<()> {
 /// [`Error::InvalidComponent`] if the generator fails (it does not for the shipped contract).
 pub fn c_bindings() -> Result<Vec<(String, Vec<u8>)>> {
     use wit_bindgen_core::wit_parser::Resolve;
-    let fail = |what: &str, e: anyhow::Error| Error::InvalidComponent { message: format!("{what}: {e:#}") };
+    let fail = |what: &str, e: anyhow::Error| Error::InvalidComponent {
+        message: what.into(),
+        source: Some(e.into()),
+    };
     let mut resolve = Resolve::default();
     let package =
         resolve.push_str("plugin.wit", CONTRACT_WIT).map_err(|e| fail("parsing the contract", e))?;
@@ -63,7 +66,8 @@ pub fn write_c_bindings(dir: &Path) -> Result<()> {
 pub fn componentize(core: &[u8]) -> Result<Vec<u8>> {
     use wasi_preview1_component_adapter_provider as adapter;
     let fail = |e: anyhow::Error| Error::InvalidComponent {
-        message: format!("cannot make a component of this module: {e:#}"),
+        message: "cannot make a component of this module".into(),
+        source: Some(e.into()),
     };
     wit_component::ComponentEncoder::default()
         .validate(true)

@@ -97,10 +97,7 @@ pub struct Project {
 pub fn create(dir: &Path, name: &str, language: Language) -> Result<Project> {
     crate::policy::check_name(name)?;
     if dir.read_dir().is_ok_and(|mut entries| entries.next().is_some()) {
-        return Err(Error::io(
-            format!("{} already exists and is not empty", dir.display()),
-            std::io::ErrorKind::AlreadyExists.into(),
-        ));
+        return Err(Error::Usage { message: format!("{} already exists and is not empty", dir.display()) });
     }
     let example = format!("census-{}", language.as_str());
     let crate_name = name.replace('-', "_");

@@ -7,6 +7,7 @@ mod capabilities;
 mod cli;
 mod cpu_time;
 mod distribution;
+mod errors;
 mod escapes;
 mod faults;
 mod handwritten;

@@ -115,9 +115,8 @@ fn artifact_text(a: &VerifiedArtifact, installed: bool) -> String {
 }
 
 fn password() -> Result<String, Error> {
-    std::env::var(PASSWORD_ENV).map_err(|_| Error::Io {
-        context: format!("set {PASSWORD_ENV} to the key's password (it may be empty)"),
-        source: std::io::ErrorKind::NotFound.into(),
+    std::env::var(PASSWORD_ENV).map_err(|_| Error::Usage {
+        message: format!("set {PASSWORD_ENV} to the key's password (it may be empty)"),
     })
 }
 
@@ -127,9 +126,8 @@ pub fn keygen(args: KeygenArgs) -> Result<ExitCode, Failure> {
         (PathBuf::from(format!("{prefix}.key")), PathBuf::from(format!("{prefix}.pub")));
     for path in [&key_path, &pub_path] {
         if path.exists() && !args.force {
-            return Err(Error::Io {
-                context: format!("{} exists (use --force to overwrite)", path.display()),
-                source: std::io::ErrorKind::AlreadyExists.into(),
+            return Err(Error::Usage {
+                message: format!("{} exists (use --force to overwrite)", path.display()),
             }
             .into());
         }

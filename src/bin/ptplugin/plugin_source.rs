@@ -85,10 +85,8 @@ pub fn distribution(
 ) -> Result<Distribution, Error> {
     let root = match &store.store {
         Some(dir) => dir.clone(),
-        None => Store::default_root().ok_or_else(|| Error::Io {
-            context: "no user cache directory; pass --store DIR".into(),
-            source: std::io::ErrorKind::NotFound.into(),
-        })?,
+        None => Store::default_root()
+            .ok_or_else(|| Error::Usage { message: "no user cache directory; pass --store DIR".into() })?,
     };
     let mut trust = match policy {
         Some(path) => Policy::from_path(path)?.trust,

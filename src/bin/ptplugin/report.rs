@@ -48,6 +48,9 @@ impl Failure {
             Format::Text => {
                 let mut err = std::io::stderr().lock();
                 let _ = writeln!(err, "error[{}]: {}", self.error.kind(), self.error);
+                for cause in causes(&self.error) {
+                    let _ = writeln!(err, "  caused by: {cause}");
+                }
                 if let Some(usage) = &self.usage {
                     let _ = writeln!(err, "usage: {}", usage_line(usage));
                 }
@@ -57,9 +60,31 @@ impl Failure {
     }
 }
 
-/// `{"kind": …, "message": …}`, plus line and column for graph errors.
+/// What an error says under its own message: each source in its chain, leaving out a source
+/// whose text its parent already shows (an I/O error's message includes the OS error).
+pub fn causes(error: &Error) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut above = error.to_string();
+    let mut next = std::error::Error::source(error);
+    while let Some(cause) = next {
+        let text = cause.to_string();
+        if !above.contains(&text) {
+            out.push(text.clone());
+        }
+        above = text;
+        next = cause.source();
+    }
+    out
+}
+
+/// `{"kind": …, "message": …}`, `causes` when the error has any, plus line and column for graph
+/// errors.
 pub fn error_json(error: &Error) -> serde_json::Value {
     let mut value = json!({ "kind": error.kind(), "message": error.to_string() });
+    let causes = causes(error);
+    if !causes.is_empty() {
+        value["causes"] = json!(causes);
+    }
     if let Error::InvalidGraph { line: Some(line), column, .. } = error {
         value["line"] = json!(line);
         value["column"] = json!(column);

@@ -92,11 +92,7 @@ pub async fn top(
 }
 
 fn problem(message: &str) -> Failure {
-    Error::Io {
-        context: "ptplugin top".into(),
-        source: std::io::Error::new(std::io::ErrorKind::InvalidInput, message.to_string()),
-    }
-    .into()
+    Error::Usage { message: format!("ptplugin top: {message}") }.into()
 }
 
 /// What the view shows between snapshots.

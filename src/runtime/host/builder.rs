@@ -216,10 +216,8 @@ impl PluginHostBuilder {
             source: policy_source,
             policy: serde_json::to_value(&policy).unwrap_or_default(),
         });
-        let spawn_failed = |what: &str, e: ractor::SpawnErr| Error::Unavailable {
-            plugin: String::new(),
-            reason: format!("cannot start the {what}: {e}"),
-        };
+        let spawn_failed =
+            |what: &str, e: ractor::SpawnErr| Error::CannotSpawn { actor: what.into(), source: Box::new(e) };
         let (monitor, _) = Actor::spawn(None, Monitor, (events.clone(), sink.clone()))
             .await
             .map_err(|e| spawn_failed("resource monitor", e))?;

@@ -64,23 +64,20 @@ impl KvStore {
         }
         // redb panics on some damaged files instead of returning an error: a panic here is a
         // damaged file too, never a crash of the host.
-        let opened = catch_unwind(AssertUnwindSafe(|| -> std::result::Result<Database, String> {
-            let mut db = Database::create(&path).map_err(|e| e.to_string())?;
+        let opened = catch_unwind(AssertUnwindSafe(|| -> Result<Database> {
+            let mut db = Database::create(&path).map_err(|e| storage_error(&path, "cannot open it", e))?;
             match db.check_integrity() {
                 Ok(true) => {}
                 Ok(false) => {
                     tracing::warn!("key-value store {} was damaged and has been repaired", path.display())
                 }
-                Err(e) => return Err(format!("damaged beyond repair: {e}")),
+                Err(e) => return Err(storage_error(&path, "damaged beyond repair", e)),
             }
             Ok(db)
         }));
         let db = match opened {
-            Ok(Ok(db)) => db,
-            Ok(Err(e)) => return Err(storage_error(&path, e)),
-            Err(_) => {
-                return Err(storage_error(&path, "damaged: reading it failed inside the storage engine"));
-            }
+            Ok(opened) => opened?,
+            Err(_) => return Err(kv_error(&path, "damaged: reading it failed inside the storage engine")),
         };
         Ok(KvStore { db: Arc::new(db), path, broken: Arc::default() })
     }
@@ -116,7 +113,7 @@ impl KvStore {
                 }
                 Ok(out)
             })
-            .map_err(|e| storage_error(&self.path, e))
+            .map_err(|e| kv_error(&self.path, &e))
     }
 
     /// `plugin`'s keys, sorted, at most [`MAX_KEYS_LISTED`], for operators.
@@ -125,12 +122,18 @@ impl KvStore {
     ///
     /// [`Error::Io`] if the database cannot be read (or is damaged).
     pub fn keys(&self, plugin: &str) -> Result<Vec<String>> {
-        self.handle(plugin, 0).keys().map_err(|e| storage_error(&self.path, e))
+        self.handle(plugin, 0).keys().map_err(|e| kv_error(&self.path, &e))
     }
 }
 
-fn storage_error(path: &Path, e: impl std::fmt::Display) -> Error {
-    Error::io(format!("key-value store {}", path.display()), std::io::Error::other(e.to_string()))
+/// A failure the storage engine reported, kept as the cause.
+fn storage_error(path: &Path, what: &str, e: impl Into<redb::Error>) -> Error {
+    Error::KeyValue { path: path.display().to_string(), what: what.into(), source: Some(e.into()) }
+}
+
+/// A failure without an engine error behind it (a caught panic, a guest-facing message).
+fn kv_error(path: &Path, what: &str) -> Error {
+    Error::KeyValue { path: path.display().to_string(), what: what.into(), source: None }
 }
 
 /// One plugin's view of the store: its own table and quota, nothing else.

@@ -131,7 +131,11 @@ pub(crate) fn context(
         let guest = dir.to_string_lossy();
         builder.preopened_dir(dir, guest.as_ref(), FsPerms::ReadOnly).map_err(|e| {
             let context = format!("cannot open granted directory {}", dir.display());
-            Error::io(context, std::io::Error::other(e.to_string()))
+            // wasmtime wraps the operating system's error: keep it as the cause.
+            Error::io(
+                context,
+                e.downcast::<std::io::Error>().unwrap_or_else(|e| std::io::Error::other(e.to_string())),
+            )
         })?;
     }
     for (name, value) in &access.env {
