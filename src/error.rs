@@ -357,7 +357,7 @@ pub enum Error {
         what: String,
         /// What the storage engine said.
         #[source]
-        source: Option<redb::Error>,
+        source: Option<Box<redb::Error>>,
     },
     /// An actor of the runtime could not be started (kind `unavailable`).
     #[error("cannot start the {actor}")]

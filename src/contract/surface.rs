@@ -96,7 +96,7 @@ mod tests {
 
     fn problem(s: &Surface) -> String {
         match s.check() {
-            Err(Error::Incompatible { message }) => message,
+            Err(Error::Incompatible { message, .. }) => message,
             other => panic!("expected incompatible, got {other:?}"),
         }
     }

@@ -128,7 +128,7 @@ impl KvStore {
 
 /// A failure the storage engine reported, kept as the cause.
 fn storage_error(path: &Path, what: &str, e: impl Into<redb::Error>) -> Error {
-    Error::KeyValue { path: path.display().to_string(), what: what.into(), source: Some(e.into()) }
+    Error::KeyValue { path: path.display().to_string(), what: what.into(), source: Some(Box::new(e.into())) }
 }
 
 /// A failure without an engine error behind it (a caught panic, a guest-facing message).
