@@ -14,6 +14,7 @@ mod handwritten;
 mod hardening;
 mod import;
 mod isolation;
+mod json_output;
 mod loading;
 mod observability;
 mod readme;

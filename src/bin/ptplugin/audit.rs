@@ -4,23 +4,27 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use parseltongue_plugins::audit::{HeadCheck, VerifyReport, verify as verify_log};
-use serde_json::json;
 
-use crate::args::{AuditVerifyArgs, Format};
-use crate::report::{self, Failure, PLUGIN_FAILED};
+use crate::args::AuditVerifyArgs;
+use crate::output::{self, AuditVerifyOutput, Output};
+use crate::report::{Failure, PLUGIN_FAILED};
 
 /// Exit 0 when every record verifies; 1 when a record is bad (named) or the last line is torn.
 pub fn verify(args: AuditVerifyArgs) -> Result<ExitCode, Failure> {
     let report = verify_log(&args.file)?;
-    match args.format {
-        Format::Json => {
-            let mut value = json!(report);
-            value["intact"] = json!(report.is_intact());
-            report::print_json(&value)?;
-        }
-        Format::Text => report::print_text(&text(&args.file.display().to_string(), &report))?,
-    }
+    let out = AuditVerifyOutput {
+        file: args.file.display().to_string(),
+        report: &report,
+        intact: report.is_intact(),
+    };
+    output::print(args.format, &out)?;
     Ok(if report.is_intact() { ExitCode::SUCCESS } else { ExitCode::from(PLUGIN_FAILED) })
+}
+
+impl Output for AuditVerifyOutput<'_> {
+    fn text(&self) -> String {
+        text(&self.file, self.report)
+    }
 }
 
 fn text(file: &str, r: &VerifyReport) -> String {

@@ -7,10 +7,10 @@ use std::sync::Arc;
 
 use parseltongue_plugins::sdk::{self, harness, scaffold};
 use parseltongue_plugins::{Error, Sandbox, files, import};
-use serde_json::json;
 
-use crate::args::{Format, NewArgs, SdkCommand, TestArgs};
-use crate::report::{self, Failure, PLUGIN_FAILED};
+use crate::args::{NewArgs, SdkCommand, TestArgs};
+use crate::output::{self, Output, TestOutput};
+use crate::report::{Failure, PLUGIN_FAILED};
 
 pub fn new(args: NewArgs) -> Result<ExitCode, Failure> {
     let language: scaffold::Language = args
@@ -25,7 +25,7 @@ pub fn new(args: NewArgs) -> Result<ExitCode, Failure> {
     }
     let _ =
         writeln!(out, "\nnext:\n  cd {}\n  {}\n  ptplugin test .", dir.display(), language.build_command());
-    report::print_text(&out)?;
+    output::print_text(&out)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -44,21 +44,7 @@ pub async fn test(sandbox: &Sandbox, args: TestArgs) -> Result<ExitCode, Failure
         });
     }
     let result = harness::run(sandbox, &args.project, &graphs).await?;
-    match args.format {
-        Format::Json => report::print_json(&json!({"passed": result.passed(), "report": result}))?,
-        Format::Text => {
-            let mut out = format!("testing {} ({})\n", result.plugin, result.component.display());
-            for c in &result.checks {
-                let _ = writeln!(out, "  [{}] {}: {}", if c.ok { "ok " } else { "BAD" }, c.name, c.detail);
-            }
-            let failed = result.checks.iter().filter(|c| !c.ok).count();
-            let _ = match failed {
-                0 => writeln!(out, "all {} checks passed", result.checks.len()),
-                n => writeln!(out, "{n} of {} checks FAILED", result.checks.len()),
-            };
-            report::print_text(&out)?;
-        }
-    }
+    output::print(args.format, &TestOutput { passed: result.passed(), report: &result })?;
     Ok(if result.passed() { ExitCode::SUCCESS } else { ExitCode::from(PLUGIN_FAILED) })
 }
 
@@ -76,4 +62,20 @@ pub fn sdk(command: SdkCommand) -> Result<ExitCode, Failure> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+impl Output for TestOutput<'_> {
+    fn text(&self) -> String {
+        let result = self.report;
+        let mut out = format!("testing {} ({})\n", result.plugin, result.component.display());
+        for c in &result.checks {
+            let _ = writeln!(out, "  [{}] {}: {}", if c.ok { "ok " } else { "BAD" }, c.name, c.detail);
+        }
+        let failed = result.checks.iter().filter(|c| !c.ok).count();
+        let _ = match failed {
+            0 => writeln!(out, "all {} checks passed", result.checks.len()),
+            n => writeln!(out, "{n} of {} checks FAILED", result.checks.len()),
+        };
+        out
+    }
 }

@@ -6,10 +6,10 @@ use std::process::ExitCode;
 
 use parseltongue_plugins::conformance::{Check, Conformance, ConformanceReport, Outcome};
 use parseltongue_plugins::{Policy, Sandbox};
-use serde_json::json;
 
 use crate::args::{ConformanceArgs, Format};
-use crate::report::{self, Failure, PLUGIN_FAILED};
+use crate::output::{self, ConformanceOutput, Output};
+use crate::report::{Failure, PLUGIN_FAILED};
 
 pub async fn conformance(sandbox: &Sandbox, args: ConformanceArgs) -> Result<ExitCode, Failure> {
     let policy = match &args.policy {
@@ -33,19 +33,25 @@ pub async fn conformance(sandbox: &Sandbox, args: ConformanceArgs) -> Result<Exi
             }
         })
         .await;
-    match args.format {
-        Format::Json => report::print_json(&json!({
-            "policy": source,
-            "all_contained": report.all_contained(),
-            "checks": report.checks,
-        }))?,
-        Format::Text => println!("{}", summary(&report)),
-    }
+    let out = ConformanceOutput {
+        policy: &source,
+        all_contained: report.all_contained(),
+        checks: &report.checks,
+        report: &report,
+    };
+    output::print(args.format, &out)?;
     Ok(if report.all_contained() { ExitCode::SUCCESS } else { ExitCode::from(PLUGIN_FAILED) })
 }
 
 fn line(c: &Check) -> String {
     format!("{:<12} {:<24} {:<18} {}", c.threat.name(), c.plugin, c.outcome.label(), c.detail)
+}
+
+/// The text form is the summary: each check's line was printed as it finished.
+impl Output for ConformanceOutput<'_> {
+    fn text(&self) -> String {
+        format!("{}\n", summary(self.report))
+    }
 }
 
 fn summary(r: &ConformanceReport) -> String {

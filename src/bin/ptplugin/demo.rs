@@ -12,12 +12,12 @@ use std::time::{Duration, Instant};
 
 use parseltongue_plugins::bundled::{self, BundledPlugin, Role, Verdict};
 use parseltongue_plugins::{
-    Analysis, Error, Graph, HostStatus, Limits, PluginHost, PluginOptions, PluginSpec, PluginState, Result,
-    Sandbox,
+    Analysis, Error, ErrorKind, Graph, HostStatus, Limits, PluginHost, PluginOptions, PluginSpec,
+    PluginState, Result, Sandbox,
 };
-use serde_json::json;
 
 use crate::args::{DemoArgs, Format};
+use crate::output::{self, DemoOutput, DemoPlugin, GraphSize, Output};
 use crate::report::{self, Failure, PLUGIN_FAILED};
 
 /// One bundled plugin's run.
@@ -94,8 +94,14 @@ pub async fn demo(sandbox: &Sandbox, args: DemoArgs) -> std::result::Result<Exit
 
     let all_ok = outcomes.iter().all(|o| o.verdict.as_expected);
     match args.format {
-        Format::Json => report::print_json(&as_json(&graph, &limits, &outcomes, &status, all_ok))?,
-        Format::Text => report::print_text(&as_text(sandbox, &graph, &limits, &outcomes, &status, all_ok))?,
+        Format::Json | Format::Text => {
+            let compile_cache =
+                sandbox.cache().map(|c| c.dir().display().to_string()).unwrap_or_else(|| "off".into());
+            output::print(
+                args.format,
+                &demo_output(&graph, &limits, &outcomes, &status, all_ok, compile_cache),
+            )?
+        }
     }
     Ok(if all_ok { ExitCode::SUCCESS } else { ExitCode::from(PLUGIN_FAILED) })
 }
@@ -110,158 +116,154 @@ fn role_word(role: Role) -> &'static str {
     }
 }
 
-fn as_text(
-    sandbox: &Sandbox,
+fn demo_output<'a>(
     graph: &Graph,
-    limits: &Limits,
-    outcomes: &[Outcome],
-    status: &HostStatus,
+    limits: &'a Limits,
+    outcomes: &'a [Outcome],
+    status: &'a HostStatus,
     all_ok: bool,
-) -> String {
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "Parseltongue plugins demo: {} bundled plugins on Parseltongue v0.9.7's export of itself ({} nodes, {} edges)",
-        outcomes.len(),
-        graph.nodes().len(),
-        graph.edges().len()
-    );
-    let _ = writeln!(
-        out,
-        "limits per plugin: {} memory, {} ms of CPU time per call, {} wasm stack, {} / {} findings of output",
-        report::bytes(limits.memory_bytes),
-        limits.cpu_time.as_millis(),
-        report::bytes(limits.max_wasm_stack as u64),
-        report::bytes(limits.max_result_bytes as u64),
-        limits.max_findings
-    );
-    let cache = sandbox.cache().map(|c| c.dir().display().to_string()).unwrap_or_else(|| "off".into());
-    let _ = writeln!(out, "compile cache: {cache}");
-
-    for o in outcomes.iter().filter(|o| o.plugin.role == Role::Analysis) {
-        let _ = writeln!(out);
-        match &o.result {
-            Ok(a) => {
-                let _ = writeln!(out, "== {} — {}", o.plugin.name, report::usage_line(&a.usage));
-                for f in &a.result.findings {
-                    let _ = writeln!(out, "   {f}");
-                }
-                for r in &a.result.recommendations {
-                    let _ = writeln!(out, "   recommendation: {r}");
-                }
-            }
-            Err(e) => {
-                let _ = writeln!(out, "== {} — FAILED [{}]: {e}", o.plugin.name, e.kind());
-            }
-        }
-    }
-
-    let _ = writeln!(out);
-    let _ = writeln!(
-        out,
-        "Containment: each misbehaving plugin runs on the same graph; faults then get a good call."
-    );
-    for o in outcomes.iter().filter(|o| o.plugin.role != Role::Analysis) {
-        let mark = if o.verdict.as_expected { "ok " } else { "BAD" };
-        let mut detail = o.verdict.summary.clone();
-        if let Err(e) = &o.result {
-            let _ = write!(detail, " after {:.1} ms", o.wall.as_secs_f64() * 1000.0);
-            if matches!(e, Error::Trap { .. }) {
-                let _ = write!(detail, " ({e})");
-            }
-        }
-        match (&o.result, &o.recovery) {
-            (Err(e), Some(Ok(_))) if e.kind().is_crash() => detail.push_str("; restarted, next call ok"),
-            (_, Some(Ok(_))) => detail.push_str("; next call ok"),
-            _ => {}
-        }
-        let _ = writeln!(out, "  [{mark}] {:<24} {:<7} {detail}", o.plugin.name, role_word(o.plugin.role));
-    }
-
-    let _ = writeln!(out);
-    let _ = writeln!(out, "Status (supervision and resource monitor):");
-    let _ = writeln!(
-        out,
-        "  {:<24} {:<12} {:>8} {:>5}  {:<22} {:>11} {:>11}",
-        "plugin", "state", "restarts", "calls", "errors", "guest CPU", "peak memory"
-    );
-    for p in &status.plugins {
-        let state = match p.state() {
-            Some(PluginState::Running) => "running",
-            Some(PluginState::Quarantined(_)) => "quarantined",
-            Some(PluginState::Draining) => "draining",
-            None => "unknown",
-        };
-        let restarts = p.supervisor.as_ref().map(|s| s.restarts).unwrap_or(0);
-        let (calls, errors, time, memory) = match &p.usage {
-            Some(u) => {
-                let errors: Vec<String> = u.errors.iter().map(|(k, n)| format!("{k}×{n}")).collect();
-                let errors = if errors.is_empty() { "-".to_string() } else { errors.join(",") };
-                (
-                    u.calls,
-                    errors,
-                    format!("{:.1} ms", u.cpu_time.as_secs_f64() * 1000.0),
-                    report::bytes(u.peak_memory_bytes),
-                )
-            }
-            None => (0, "-".into(), "-".into(), "-".into()),
-        };
-        let _ = writeln!(
-            out,
-            "  {:<24} {state:<12} {restarts:>8} {calls:>5}  {errors:<22} {time:>11} {memory:>11}",
-            p.name
-        );
-    }
-
-    let _ = writeln!(out);
-    let bad = outcomes.iter().filter(|o| !o.verdict.as_expected).count();
-    if all_ok {
-        let _ = writeln!(out, "All {} plugins behaved as expected; the host never crashed.", outcomes.len());
-    } else {
-        let _ = writeln!(
-            out,
-            "{bad} of {} plugins did NOT behave as expected (marked BAD above).",
-            outcomes.len()
-        );
-    }
-    out
-}
-
-fn as_json(
-    graph: &Graph,
-    limits: &Limits,
-    outcomes: &[Outcome],
-    status: &HostStatus,
-    all_ok: bool,
-) -> serde_json::Value {
-    let plugins: Vec<serde_json::Value> = outcomes
+    compile_cache: String,
+) -> DemoOutput<'a> {
+    let plugins = outcomes
         .iter()
-        .map(|o| {
-            let mut v = json!({
-                "name": o.plugin.name,
-                "role": role_word(o.plugin.role),
-                "as_expected": o.verdict.as_expected,
-                "summary": o.verdict.summary,
-                "wall_time_ms": o.wall.as_secs_f64() * 1000.0,
-            });
-            if let Role::Fault(kind) = o.plugin.role {
-                v["expected_kind"] = json!(kind);
-            }
-            match &o.result {
-                Ok(a) => v["result"] = json!(a),
-                Err(e) => v["error"] = report::error_json(e),
-            }
-            if let Some(recovery) = &o.recovery {
-                v["recovered"] = json!(recovery.is_ok());
-            }
-            v
+        .map(|o| DemoPlugin {
+            name: o.plugin.name,
+            role: role_word(o.plugin.role),
+            is_analysis: o.plugin.role == Role::Analysis,
+            as_expected: o.verdict.as_expected,
+            summary: &o.verdict.summary,
+            wall_time_ms: o.wall.as_secs_f64() * 1000.0,
+            expected_kind: match o.plugin.role {
+                Role::Fault(kind) => Some(kind),
+                _ => None,
+            },
+            result: o.result.as_ref().ok(),
+            error: o.result.as_ref().err().map(report::error_json),
+            recovered: o.recovery.as_ref().map(Result::is_ok),
         })
         .collect();
-    json!({
-        "graph": { "nodes": graph.nodes().len(), "edges": graph.edges().len() },
-        "limits": limits,
-        "plugins": plugins,
-        "status": status,
-        "all_as_expected": all_ok,
-    })
+    DemoOutput {
+        graph: GraphSize { nodes: graph.nodes().len(), edges: graph.edges().len() },
+        limits,
+        plugins,
+        status,
+        all_as_expected: all_ok,
+        compile_cache,
+    }
+}
+
+impl Output for DemoOutput<'_> {
+    fn text(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "Parseltongue plugins demo: {} bundled plugins on Parseltongue v0.9.7's export of itself ({} nodes, {} edges)",
+            self.plugins.len(),
+            self.graph.nodes,
+            self.graph.edges
+        );
+        let limits = self.limits;
+        let _ = writeln!(
+            out,
+            "limits per plugin: {} memory, {} ms of CPU time per call, {} wasm stack, {} / {} findings of output",
+            report::bytes(limits.memory_bytes),
+            limits.cpu_time.as_millis(),
+            report::bytes(limits.max_wasm_stack as u64),
+            report::bytes(limits.max_result_bytes as u64),
+            limits.max_findings
+        );
+        let _ = writeln!(out, "compile cache: {}", self.compile_cache);
+
+        for p in self.plugins.iter().filter(|p| p.is_analysis) {
+            let _ = writeln!(out);
+            match (&p.result, &p.error) {
+                (Some(a), _) => {
+                    let _ = writeln!(out, "== {} — {}", p.name, report::usage_line(&a.usage));
+                    for f in &a.result.findings {
+                        let _ = writeln!(out, "   {f}");
+                    }
+                    for r in &a.result.recommendations {
+                        let _ = writeln!(out, "   recommendation: {r}");
+                    }
+                }
+                (None, Some(e)) => {
+                    let _ = writeln!(out, "== {} — FAILED [{}]: {}", p.name, e.kind, e.message);
+                }
+                (None, None) => {}
+            }
+        }
+
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "Containment: each misbehaving plugin runs on the same graph; faults then get a good call."
+        );
+        for p in self.plugins.iter().filter(|p| !p.is_analysis) {
+            let mark = if p.as_expected { "ok " } else { "BAD" };
+            let mut detail = p.summary.to_string();
+            if let Some(e) = &p.error {
+                let _ = write!(detail, " after {:.1} ms", p.wall_time_ms);
+                if e.kind == ErrorKind::Trap {
+                    let _ = write!(detail, " ({})", e.message);
+                }
+            }
+            match (&p.error, p.recovered) {
+                (Some(e), Some(true)) if e.kind.is_crash() => detail.push_str("; restarted, next call ok"),
+                (_, Some(true)) => detail.push_str("; next call ok"),
+                _ => {}
+            }
+            let _ = writeln!(out, "  [{mark}] {:<24} {:<7} {detail}", p.name, p.role);
+        }
+        let _ = writeln!(out);
+        let _ = writeln!(out, "Status (supervision and resource monitor):");
+        let _ = writeln!(
+            out,
+            "  {:<24} {:<12} {:>8} {:>5}  {:<22} {:>11} {:>11}",
+            "plugin", "state", "restarts", "calls", "errors", "guest CPU", "peak memory"
+        );
+        for p in &self.status.plugins {
+            let state = match p.state() {
+                Some(PluginState::Running) => "running",
+                Some(PluginState::Quarantined(_)) => "quarantined",
+                Some(PluginState::Draining) => "draining",
+                None => "unknown",
+            };
+            let restarts = p.supervisor.as_ref().map(|s| s.restarts).unwrap_or(0);
+            let (calls, errors, time, memory) = match &p.usage {
+                Some(u) => {
+                    let errors: Vec<String> = u.errors.iter().map(|(k, n)| format!("{k}×{n}")).collect();
+                    let errors = if errors.is_empty() { "-".to_string() } else { errors.join(",") };
+                    (
+                        u.calls,
+                        errors,
+                        format!("{:.1} ms", u.cpu_time.as_secs_f64() * 1000.0),
+                        report::bytes(u.peak_memory_bytes),
+                    )
+                }
+                None => (0, "-".into(), "-".into(), "-".into()),
+            };
+            let _ = writeln!(
+                out,
+                "  {:<24} {state:<12} {restarts:>8} {calls:>5}  {errors:<22} {time:>11} {memory:>11}",
+                p.name
+            );
+        }
+
+        let _ = writeln!(out);
+        let bad = self.plugins.iter().filter(|p| !p.as_expected).count();
+        if self.all_as_expected {
+            let _ = writeln!(
+                out,
+                "All {} plugins behaved as expected; the host never crashed.",
+                self.plugins.len()
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "{bad} of {} plugins did NOT behave as expected (marked BAD above).",
+                self.plugins.len()
+            );
+        }
+        out
+    }
 }

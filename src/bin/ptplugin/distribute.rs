@@ -8,12 +8,11 @@ use std::process::ExitCode;
 use parseltongue_plugins::audit::AuditLog;
 use parseltongue_plugins::distribution::{Distribution, Update, VerifiedArtifact, signing};
 use parseltongue_plugins::{Error, Limits, Manifest, Policy, RequestedLimits, files};
-use serde_json::json;
 
 use crate::args::{
-    Format, KeygenArgs, ListArgs, PullArgs, PushArgs, RollbackArgs, SignArgs, StoreArgs, TrustArgs,
-    UpdateArgs,
+    KeygenArgs, ListArgs, PullArgs, PushArgs, RollbackArgs, SignArgs, StoreArgs, TrustArgs, UpdateArgs,
 };
+use crate::output::{self, ArtifactOutput, ListOutput, Output, PushOutput, UpdateItem, UpdatesOutput};
 use crate::plugin_source::{StoreUse, distribution, manifest_path, read_plugin};
 use crate::report::{self, Failure};
 
@@ -71,10 +70,7 @@ pub async fn push(args: PushArgs) -> Result<ExitCode, Failure> {
     let (component, text) = plugin_for_push(&args)?;
     let d = distribution(&args.store, None, &[], false, None, StoreUse::Write)?;
     let pinned = d.push(component, &text, &args.reference).await?;
-    match args.format {
-        Format::Json => report::print_json(&json!({ "pushed": pinned }))?,
-        Format::Text => report::print_text(&format!("pushed {pinned}\n"))?,
-    }
+    output::print(args.format, &PushOutput { pushed: pinned })?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -84,21 +80,29 @@ pub async fn pull(args: PullArgs, install: bool) -> Result<ExitCode, Failure> {
     let result = if install { d.install(&args.reference).await } else { d.pull(&args.reference).await };
     close_audit(audit);
     let artifact = result?;
-    match args.format {
-        Format::Json => report::print_json(&artifact_json(&artifact))?,
-        Format::Text => report::print_text(&artifact_text(&artifact, install))?,
-    }
+    let out = ArtifactOutput {
+        name: &artifact.manifest().name,
+        version: artifact.manifest().version.to_string(),
+        reference: artifact.pinned(),
+        digest: artifact.digest(),
+        verdict: artifact.verdict(),
+        artifact: &artifact,
+        installed: install,
+    };
+    output::print(args.format, &out)?;
     Ok(ExitCode::SUCCESS)
 }
 
-fn artifact_json(a: &VerifiedArtifact) -> serde_json::Value {
-    json!({
-        "name": a.manifest().name,
-        "version": a.manifest().version.to_string(),
-        "reference": a.pinned(),
-        "digest": a.digest(),
-        "verdict": a.verdict(),
-    })
+impl Output for PushOutput {
+    fn text(&self) -> String {
+        format!("pushed {}\n", self.pushed)
+    }
+}
+
+impl Output for ArtifactOutput<'_> {
+    fn text(&self) -> String {
+        artifact_text(self.artifact, self.installed)
+    }
 }
 
 fn artifact_text(a: &VerifiedArtifact, installed: bool) -> String {
@@ -136,7 +140,7 @@ pub fn keygen(args: KeygenArgs) -> Result<ExitCode, Failure> {
     write_private(&key_path, private.as_bytes())?;
     std::fs::write(&pub_path, public)
         .map_err(|e| Error::Io { context: format!("cannot write {}", pub_path.display()), source: e })?;
-    report::print_text(&format!(
+    output::print_text(&format!(
         "Private key written to {}\nPublic key written to {}\n",
         key_path.display(),
         pub_path.display()
@@ -175,7 +179,7 @@ pub async fn sign(args: SignArgs) -> Result<ExitCode, Failure> {
         }
         (None, None) => unreachable!("clap requires --key or --bundle"),
     };
-    report::print_text(&format!("signature stored at {tag}\n"))?;
+    output::print_text(&format!("signature stored at {tag}\n"))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -186,43 +190,41 @@ pub async fn update(args: UpdateArgs) -> Result<ExitCode, Failure> {
     let outcomes = outcomes?;
     let policy = args.trust.policy.as_deref().map(Policy::from_path).transpose()?;
     let failed = outcomes.iter().any(Result::is_err);
-    match args.format {
-        Format::Json => {
-            let items: Vec<serde_json::Value> = outcomes
-                .iter()
-                .map(|o| match o {
-                    Ok(u) => json!(u),
-                    Err(e) => json!({ "error": report::error_json(e) }),
-                })
-                .collect();
-            report::print_json(&json!({ "updates": items }))?;
+    let updates = outcomes
+        .iter()
+        .map(|o| match o {
+            Ok(u) => UpdateItem::Updated(u),
+            Err(e) => UpdateItem::Failed { error: report::error_json(e) },
+        })
+        .collect();
+    output::print(args.format, &UpdatesOutput { updates, policy: policy.as_ref() })?;
+    Ok(if failed { ExitCode::from(report::PLUGIN_FAILED) } else { ExitCode::SUCCESS })
+}
+
+impl Output for UpdatesOutput<'_> {
+    fn text(&self) -> String {
+        let mut out = String::new();
+        if self.updates.is_empty() {
+            out.push_str("everything is up to date\n");
         }
-        Format::Text => {
-            let mut out = String::new();
-            if outcomes.is_empty() {
-                out.push_str("everything is up to date\n");
-            }
-            for outcome in &outcomes {
-                match outcome {
-                    Ok(u) => {
-                        let _ = writeln!(out, "updated {} {} -> {}", u.name, u.from, u.to);
-                        if u.capability_diff.is_empty() {
-                            let _ = writeln!(out, "  capabilities: unchanged");
-                        }
-                        for line in &u.capability_diff {
-                            let _ =
-                                writeln!(out, "  capability {line}{}", grant_note(policy.as_ref(), u, line));
-                        }
+        for item in &self.updates {
+            match item {
+                UpdateItem::Updated(u) => {
+                    let _ = writeln!(out, "updated {} {} -> {}", u.name, u.from, u.to);
+                    if u.capability_diff.is_empty() {
+                        let _ = writeln!(out, "  capabilities: unchanged");
                     }
-                    Err(e) => {
-                        let _ = writeln!(out, "error[{}]: {e}", e.kind());
+                    for line in &u.capability_diff {
+                        let _ = writeln!(out, "  capability {line}{}", grant_note(self.policy, u, line));
                     }
                 }
+                UpdateItem::Failed { error } => {
+                    let _ = writeln!(out, "error[{}]: {}", error.kind, error.message);
+                }
             }
-            report::print_text(&out)?;
         }
+        out
     }
-    Ok(if failed { ExitCode::from(report::PLUGIN_FAILED) } else { ExitCode::SUCCESS })
 }
 
 /// What the host policy says about a capability the new version added.
@@ -248,29 +250,30 @@ pub fn rollback(args: RollbackArgs) -> Result<ExitCode, Failure> {
     let result = d.rollback(&args.name);
     close_audit(audit);
     let release = result?;
-    report::print_text(&format!("{} is back at {} ({})\n", args.name, release.version, release.reference))?;
+    output::print_text(&format!("{} is back at {} ({})\n", args.name, release.version, release.reference))?;
     Ok(ExitCode::SUCCESS)
 }
 
 pub fn list(args: ListArgs) -> Result<ExitCode, Failure> {
     let d = distribution(&args.store, None, &[], true, None, StoreUse::ReadOnly)?;
     let installed = d.installed()?;
-    match args.format {
-        Format::Json => report::print_json(&json!(installed))?,
-        Format::Text => {
-            let mut out = String::new();
-            if installed.is_empty() {
-                out.push_str("no plugins installed\n");
-            }
-            for (name, entry) in &installed {
-                let current = entry.current.as_ref().map(|c| format!("{} ({})", c.version, c.reference));
-                let _ = writeln!(out, "{name} {}", current.unwrap_or_else(|| "-".into()));
-                for old in entry.history.iter().rev() {
-                    let _ = writeln!(out, "  previously {}", old.version);
-                }
-            }
-            report::print_text(&out)?;
-        }
-    }
+    output::print(args.format, &ListOutput(&installed))?;
     Ok(ExitCode::SUCCESS)
+}
+
+impl Output for ListOutput<'_> {
+    fn text(&self) -> String {
+        let mut out = String::new();
+        if self.0.is_empty() {
+            out.push_str("no plugins installed\n");
+        }
+        for (name, entry) in self.0 {
+            let current = entry.current.as_ref().map(|c| format!("{} ({})", c.version, c.reference));
+            let _ = writeln!(out, "{name} {}", current.unwrap_or_else(|| "-".into()));
+            for old in entry.history.iter().rev() {
+                let _ = writeln!(out, "  previously {}", old.version);
+            }
+        }
+        out
+    }
 }

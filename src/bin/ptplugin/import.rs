@@ -3,10 +3,10 @@
 use std::process::ExitCode;
 
 use parseltongue_plugins::{Error, import};
-use serde_json::json;
 
-use crate::args::{Format, ImportArgs};
-use crate::report::{self, Failure};
+use crate::args::ImportArgs;
+use crate::output::{self, ImportOutput, Output};
+use crate::report::Failure;
 
 pub fn import(args: ImportArgs) -> Result<ExitCode, Failure> {
     let imported = import::load_bounded(
@@ -18,24 +18,24 @@ pub fn import(args: ImportArgs) -> Result<ExitCode, Failure> {
         std::fs::write(output, imported.graph.to_json())
             .map_err(|e| Error::Io { context: format!("cannot write {}", output.display()), source: e })?;
     }
-    match args.format {
-        Format::Json => {
-            let mut value = json!(imported.stats);
-            value["nodes"] = json!(imported.stats.nodes());
-            value["edges"] = json!(imported.stats.edges());
-            value["resolved"] = json!(imported.stats.resolved());
-            if let Some(output) = &args.output {
-                value["output"] = json!(output.display().to_string());
-            }
-            report::print_json(&value)?;
-        }
-        Format::Text => {
-            let mut text = format!("{}\n", imported.stats);
-            if let Some(output) = &args.output {
-                text.push_str(&format!("wrote {}\n", output.display()));
-            }
-            report::print_text(&text)?;
-        }
-    }
+    let stats = &imported.stats;
+    let out = ImportOutput {
+        stats,
+        nodes: stats.nodes(),
+        edges: stats.edges(),
+        resolved: stats.resolved(),
+        output: args.output.as_ref().map(|o| o.display().to_string()),
+    };
+    output::print(args.format, &out)?;
     Ok(ExitCode::SUCCESS)
+}
+
+impl Output for ImportOutput<'_> {
+    fn text(&self) -> String {
+        let mut text = format!("{}\n", self.stats);
+        if let Some(output) = &self.output {
+            text.push_str(&format!("wrote {output}\n"));
+        }
+        text
+    }
 }

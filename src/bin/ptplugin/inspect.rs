@@ -4,33 +4,35 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use parseltongue_plugins::{Inspection, Sandbox, wasi};
-use serde_json::json;
 
-use crate::args::{Format, InspectArgs};
+use crate::args::InspectArgs;
+use crate::output::{self, InspectOutput, Output};
 use crate::plugin_source::read_plugin;
-use crate::report::{self, Failure, PLUGIN_FAILED};
+use crate::report::{Failure, PLUGIN_FAILED};
 
 /// Exit 0 when the component fits the contract, 1 when it does not (or is not a component).
 pub fn inspect(sandbox: &Sandbox, args: InspectArgs) -> Result<ExitCode, Failure> {
     let (name, bytes) = read_plugin(&args.file)?;
     let inspection = sandbox.inspect(&bytes)?;
-    match args.format {
-        Format::Json => {
-            let mut value = json!(inspection);
-            value["file"] = json!(args.file);
-            value["name"] = json!(name);
-            value["wasi_policy"] = inspection
-                .surface
-                .wasi_imports
-                .iter()
-                .map(|i| (i.clone(), json!(wasi::policy_for(i))))
-                .collect::<serde_json::Map<_, _>>()
-                .into();
-            report::print_json(&value)?;
-        }
-        Format::Text => report::print_text(&text(&args.file, &inspection))?,
-    }
+    let out = InspectOutput {
+        inspection: &inspection,
+        file: &args.file,
+        name: &name,
+        wasi_policy: inspection
+            .surface
+            .wasi_imports
+            .iter()
+            .map(|i| (i.clone(), wasi::policy_for(i)))
+            .collect(),
+    };
+    output::print(args.format, &out)?;
     Ok(if inspection.satisfies_contract { ExitCode::SUCCESS } else { ExitCode::from(PLUGIN_FAILED) })
+}
+
+impl Output for InspectOutput<'_> {
+    fn text(&self) -> String {
+        text(self.file, self.inspection)
+    }
 }
 
 fn text(file: &str, i: &Inspection) -> String {

@@ -8,6 +8,7 @@ mod demo;
 mod distribute;
 mod import;
 mod inspect;
+mod output;
 mod plugin_source;
 mod policy;
 mod report;
@@ -19,9 +20,10 @@ mod verify_bundle;
 use std::process::ExitCode;
 
 use clap::Parser;
-use parseltongue_plugins::{Error, Sandbox};
+use parseltongue_plugins::{Error, ErrorKind, Sandbox};
 
 use args::{Cli, Command};
+use output::{ErrorJson, ErrorOutput};
 use report::Failure;
 
 fn main() -> ExitCode {
@@ -113,7 +115,13 @@ fn usage_error(e: clap::Error) -> ExitCode {
     }
     let message = e.render().to_string();
     let message = message.trim().strip_prefix("error: ").unwrap_or(message.trim());
-    let _ = report::print_json(&serde_json::json!({ "error": { "kind": "usage", "message": message } }));
+    let error = ErrorJson {
+        kind: ErrorKind::Usage,
+        message: message.to_string(),
+        causes: Vec::new(),
+        position: None,
+    };
+    let _ = output::print_json(&ErrorOutput { error, usage: None });
     ExitCode::from(report::BAD_INPUT)
 }
 

@@ -5,11 +5,11 @@ use std::process::ExitCode;
 
 use parseltongue_plugins::wasi::Access;
 use parseltongue_plugins::{Capabilities, Decision, Limits, Manifest, Policy, RequestedLimits};
-use serde_json::json;
 
-use crate::args::{Format, PolicyCheckArgs};
+use crate::args::PolicyCheckArgs;
+use crate::output::{self, Output, PolicyCheckOutput};
 use crate::plugin_source::{manifest_path, read_plugin};
-use crate::report::{self, Failure, PLUGIN_FAILED};
+use crate::report::{Failure, PLUGIN_FAILED};
 
 /// Exit 0 when everything requested is granted, 1 when something is denied.
 pub fn check(args: PolicyCheckArgs) -> Result<ExitCode, Failure> {
@@ -22,17 +22,16 @@ pub fn check(args: PolicyCheckArgs) -> Result<ExitCode, Failure> {
     // Grants that cannot hold on this machine (missing directory, unresolvable name) are denied too.
     let (_, unresolved) = Access::resolve(&decision.granted);
     decision.denied.extend(unresolved);
-    match args.format {
-        Format::Json => report::print_json(&json!({
-            "plugin": name,
-            "requested": capabilities,
-            "requested_limits": limits,
-            "granted": decision.granted,
-            "denied": decision.denied,
-            "limits": decision.limits,
-        }))?,
-        Format::Text => report::print_text(&text(&name, &capabilities, &decision))?,
-    }
+    let out = PolicyCheckOutput {
+        plugin: &name,
+        requested: &capabilities,
+        requested_limits: &limits,
+        granted: &decision.granted,
+        denied: &decision.denied,
+        limits: &decision.limits,
+        decision: &decision,
+    };
+    output::print(args.format, &out)?;
     Ok(if decision.denied.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(PLUGIN_FAILED) })
 }
 
@@ -50,6 +49,12 @@ fn requests(spec: &str) -> Result<(String, Capabilities, RequestedLimits), parse
             let (name, _bytes) = read_plugin(spec)?;
             Ok((name, Capabilities::default(), RequestedLimits::default()))
         }
+    }
+}
+
+impl Output for PolicyCheckOutput<'_> {
+    fn text(&self) -> String {
+        text(self.plugin, self.requested, self.decision)
     }
 }
 

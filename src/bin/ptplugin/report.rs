@@ -7,9 +7,9 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use parseltongue_plugins::{Error, Usage};
-use serde_json::json;
 
 use crate::args::Format;
+use crate::output::{ErrorJson, ErrorOutput, Position, print_json};
 
 /// Exit code for a plugin that failed.
 pub const PLUGIN_FAILED: u8 = 1;
@@ -39,11 +39,8 @@ impl Failure {
         let code = self.exit_code();
         match format {
             Format::Json => {
-                let mut value = json!({ "error": error_json(&self.error) });
-                if let Some(usage) = &self.usage {
-                    value["usage"] = json!(usage);
-                }
-                let _ = print_json(&value);
+                let _ =
+                    print_json(&ErrorOutput { error: error_json(&self.error), usage: self.usage.as_deref() });
             }
             Format::Text => {
                 let mut err = std::io::stderr().lock();
@@ -79,40 +76,14 @@ pub fn causes(error: &Error) -> Vec<String> {
 
 /// `{"kind": …, "message": …}`, `causes` when the error has any, plus line and column for graph
 /// errors.
-pub fn error_json(error: &Error) -> serde_json::Value {
-    let mut value = json!({ "kind": error.kind(), "message": error.to_string() });
-    let causes = causes(error);
-    if !causes.is_empty() {
-        value["causes"] = json!(causes);
-    }
-    if let Error::InvalidGraph { line: Some(line), column, .. } = error {
-        value["line"] = json!(line);
-        value["column"] = json!(column);
-    }
-    value
-}
-
-/// Pretty JSON on stdout; a closed pipe is not an error worth a panic.
-pub fn print_json(value: &serde_json::Value) -> Result<(), Error> {
-    let mut out = std::io::stdout().lock();
-    serde_json::to_writer_pretty(&mut out, value)
-        .map_err(std::io::Error::from)
-        .and_then(|()| writeln!(out))
-        .or_else(ignore_broken_pipe)
-}
-
-/// Text on stdout, with the same broken-pipe tolerance.
-pub fn print_text(text: &str) -> Result<(), Error> {
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes()).or_else(ignore_broken_pipe)
-}
-
-fn ignore_broken_pipe(e: std::io::Error) -> Result<(), Error> {
-    if e.kind() == std::io::ErrorKind::BrokenPipe {
-        Ok(())
-    } else {
-        Err(Error::Io { context: "cannot write to stdout".into(), source: e })
-    }
+pub fn error_json(error: &Error) -> ErrorJson {
+    let position = match error {
+        Error::InvalidGraph { line: Some(line), column, .. } => {
+            Some(Position { line: *line, column: *column })
+        }
+        _ => None,
+    };
+    ErrorJson { kind: error.kind(), message: error.to_string(), causes: causes(error), position }
 }
 
 /// One line: wall and CPU time, fuel, memory, host calls, dropped output.

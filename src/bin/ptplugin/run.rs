@@ -9,9 +9,9 @@ use parseltongue_plugins::{
     Analysis, Error, Graph, KvStore, MIB, PluginHost, PluginOptions, PluginSpec, PluginStatus, Sandbox,
     Usage, import,
 };
-use serde_json::json;
 
-use crate::args::{Format, RunArgs};
+use crate::args::RunArgs;
+use crate::output::{self, Output, RunOutput, RunPlugin};
 use crate::plugin_source::plugin_spec;
 use crate::report::{self, Failure};
 use parseltongue_plugins::audit::AuditLog;
@@ -39,10 +39,12 @@ pub async fn run(sandbox: &Sandbox, args: RunArgs) -> Result<ExitCode, Failure> 
     let outcome = call(&host, spec, graph).await;
     host.shutdown().await;
     let (analysis, status) = outcome?;
-    match args.format {
-        Format::Json => report::print_json(&success_json(&status, &analysis))?,
-        Format::Text => report::print_text(&success_text(&status, &analysis))?,
-    }
+    let out = RunOutput {
+        analysis: &analysis,
+        plugin: RunPlugin { name: &status.name, sha256: &status.sha256, load: &status.load },
+        limits: &status.limits,
+    };
+    output::print(args.format, &out)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -69,34 +71,35 @@ async fn call(
     }
 }
 
-fn success_json(status: &PluginStatus, analysis: &Analysis) -> serde_json::Value {
-    let mut value = json!(analysis);
-    value["plugin"] = json!({ "name": status.name, "sha256": status.sha256, "load": status.load });
-    value["limits"] = json!(status.limits);
-    value
-}
-
-fn success_text(status: &PluginStatus, analysis: &Analysis) -> String {
-    let r = &analysis.result;
-    let mut out = String::new();
-    let _ = writeln!(out, "{}: {} findings, confidence {:.2}", status.name, r.findings.len(), r.confidence);
-    for finding in &r.findings {
-        let _ = writeln!(out, "  - {finding}");
-    }
-    if !r.recommendations.is_empty() {
-        let _ = writeln!(out, "recommendations:");
-        for rec in &r.recommendations {
-            let _ = writeln!(out, "  - {rec}");
+impl Output for RunOutput<'_> {
+    fn text(&self) -> String {
+        let r = &self.analysis.result;
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "{}: {} findings, confidence {:.2}",
+            self.plugin.name,
+            r.findings.len(),
+            r.confidence
+        );
+        for finding in &r.findings {
+            let _ = writeln!(out, "  - {finding}");
         }
+        if !r.recommendations.is_empty() {
+            let _ = writeln!(out, "recommendations:");
+            for rec in &r.recommendations {
+                let _ = writeln!(out, "  - {rec}");
+            }
+        }
+        let _ = writeln!(
+            out,
+            "usage: {} [load {:.1} ms, compile cache: {}]",
+            report::usage_line(&self.analysis.usage),
+            self.plugin.load.load_time.as_secs_f64() * 1000.0,
+            cache_word(&self.plugin.load.cache)
+        );
+        out
     }
-    let _ = writeln!(
-        out,
-        "usage: {} [load {:.1} ms, compile cache: {}]",
-        report::usage_line(&analysis.usage),
-        status.load.load_time.as_secs_f64() * 1000.0,
-        cache_word(&status.load.cache)
-    );
-    out
 }
 
 pub fn cache_word(status: &parseltongue_plugins::CacheStatus) -> Cow<'static, str> {

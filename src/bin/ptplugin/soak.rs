@@ -8,9 +8,9 @@ use std::process::ExitCode;
 use parseltongue_plugins::Sandbox;
 use parseltongue_plugins::load::{self, LoadOptions, LoadReport, Progress, TimedSample};
 use parseltongue_plugins::soak::{SoakReport, soak as run_soak};
-use serde_json::json;
 
 use crate::args::{Format, SoakArgs};
+use crate::output::{self, LoadOutput, Output, SoakOutput};
 use crate::report::{self, Failure, PLUGIN_FAILED};
 
 /// RSS growth from the first sample to the last that still counts as flat.
@@ -23,17 +23,26 @@ pub async fn soak(sandbox: &Sandbox, args: SoakArgs) -> Result<ExitCode, Failure
     let report = run_soak(sandbox.clone(), args.cycles as usize, args.samples as usize).await?;
     let flat =
         report.rss_growth() <= FLAT_RSS_BYTES && report.fd_growth() <= 0 && report.live_instances_after == 0;
-    match args.format {
-        Format::Json => {
-            let mut value = json!(report);
-            value["rss_growth_bytes"] = json!(report.rss_growth());
-            value["fd_growth"] = json!(report.fd_growth());
-            value["flat"] = json!(flat);
-            report::print_json(&value)?;
-        }
-        Format::Text => report::print_text(&text(&report, flat))?,
-    }
+    let out = SoakOutput {
+        report: &report,
+        rss_growth_bytes: report.rss_growth(),
+        fd_growth: report.fd_growth(),
+        flat,
+    };
+    output::print(args.format, &out)?;
     Ok(if flat { ExitCode::SUCCESS } else { ExitCode::from(PLUGIN_FAILED) })
+}
+
+impl Output for SoakOutput<'_> {
+    fn text(&self) -> String {
+        text(self.report, self.flat)
+    }
+}
+
+impl Output for LoadOutput<'_> {
+    fn text(&self) -> String {
+        load_summary(self.report, self.flat)
+    }
 }
 
 fn text(r: &SoakReport, flat: bool) -> String {
@@ -100,17 +109,14 @@ async fn sustained(
         && report.fd_growth() <= fd_slack
         && report.failed_calls == 0
         && report.live_instances_after == 0;
-    match args.format {
-        Format::Json => {
-            let mut value = json!(report);
-            value["rss_growth_bytes"] = json!(report.rss_growth());
-            value["fd_growth"] = json!(report.fd_growth());
-            value["calls_per_sec"] = json!(report.throughput());
-            value["flat"] = json!(flat);
-            report::print_json(&value)?;
-        }
-        Format::Text => report::print_text(&load_summary(&report, flat))?,
-    }
+    let out = LoadOutput {
+        report: &report,
+        rss_growth_bytes: report.rss_growth(),
+        fd_growth: report.fd_growth(),
+        calls_per_sec: report.throughput(),
+        flat,
+    };
+    output::print(args.format, &out)?;
     Ok(if flat { ExitCode::SUCCESS } else { ExitCode::from(PLUGIN_FAILED) })
 }
 

@@ -7,7 +7,8 @@ use parseltongue_plugins::distribution::bundle::{self, RootSource, Signer, Subje
 use parseltongue_plugins::files;
 
 use crate::args::VerifyBundleArgs;
-use crate::report::{self, Failure};
+use crate::output;
+use crate::report::Failure;
 
 pub fn verify(args: VerifyBundleArgs) -> Result<ExitCode, Failure> {
     let source = match (&args.trusted_root, args.staging) {
@@ -34,6 +35,6 @@ pub fn verify(args: VerifyBundleArgs) -> Result<ExitCode, Failure> {
     if let Some(time) = &verified.integrated_time {
         line.push_str(&format!(", logged {time}"));
     }
-    report::print_text(&format!("{line}\n"))?;
+    output::print_text(&format!("{line}\n"))?;
     Ok(ExitCode::SUCCESS)
 }
