@@ -8,7 +8,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_main};
 use parseltongue_plugins::manifest::KvRequest;
 use parseltongue_plugins::{
     Backoff, Capabilities, Graph, KvStore, PluginHost, PluginOptions, PluginSpec, Policy, RestartPolicy,
@@ -203,5 +203,8 @@ fn throughput(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, actors, throughput);
-criterion_main!(benches);
+// In a private module: criterion's generated group function needs no public docs.
+mod group {
+    criterion::criterion_group!(benches, super::actors, super::throughput);
+}
+criterion_main!(group::benches);

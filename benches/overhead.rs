@@ -16,7 +16,7 @@
 use std::time::{Duration, Instant};
 
 use analysis_core::report;
-use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, criterion_main};
 use parseltongue_plugins::synthetic::parseltongue_like;
 use parseltongue_plugins::{
     Graph, GraphEdge, GraphNode, Limits, MIB, PluginInstance, PluginOptions, Sandbox, bundled,
@@ -35,12 +35,10 @@ fn native(analysis: &str, nodes: &[GraphNode], edges: &[GraphEdge]) -> report::R
 }
 
 fn instance(sandbox: &Sandbox, plugin: &str, repeat: usize, fuel: bool) -> PluginInstance {
-    let limits = Limits {
-        memory_bytes: 2048 * MIB,
-        cpu_time: Duration::from_secs(120),
-        fuel: fuel.then_some(u64::MAX / 2),
-        ..Limits::default()
-    };
+    let limits = Limits::default()
+        .with_memory_bytes(2048 * MIB)
+        .with_cpu_time(Duration::from_secs(120))
+        .with_fuel(fuel.then_some(u64::MAX / 2));
     let options = PluginOptions::new().limits(limits).config("bench-repeat", repeat.to_string());
     let wasm = bundled::get(plugin).expect("bundled").wasm;
     sandbox.load(plugin, wasm, options).expect("load").instance()
@@ -97,5 +95,8 @@ fn overhead(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, overhead);
-criterion_main!(benches);
+// In a private module: criterion's generated group function needs no public docs.
+mod group {
+    criterion::criterion_group!(benches, super::overhead);
+}
+criterion_main!(group::benches);

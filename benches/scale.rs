@@ -27,7 +27,7 @@ fn run(plugins: usize, pooling: bool, runtime: &tokio::runtime::Runtime) {
     let sandbox = builder.build().expect("sandbox");
     let wasm = bundled::get("node-census").expect("bundled").wasm;
     let graph = Arc::new(Graph::from_json(bundled::SAMPLE_GRAPH).expect("sample graph"));
-    let limits = Limits { memory_bytes: 16 * MIB, ..Limits::default() };
+    let limits = Limits::default().with_memory_bytes(16 * MIB);
     let before = sample_process(0).rss_bytes;
     let start = Instant::now();
     let host = runtime.block_on(async {

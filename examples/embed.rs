@@ -22,7 +22,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let host = PluginHost::builder()
         .plugin_dir(dir.path())
-        .limits(Limits { cpu_time: Duration::from_millis(500), ..Limits::default() })
+        .limits(Limits::default().with_cpu_time(Duration::from_millis(500)))
         .restart_policy(RestartPolicy::default())
         .instances(2)
         .start()

@@ -32,8 +32,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         poison_threshold: 2,
         ..RestartPolicy::default()
     };
-    let quick =
-        PluginOptions::new().limits(Limits { cpu_time: Duration::from_millis(200), ..Limits::default() });
+    let quick = PluginOptions::new().limits(Limits::default().with_cpu_time(Duration::from_millis(200)));
     let host = PluginHost::builder()
         .restart_policy(policy)
         .plugin(spec("node-census"))

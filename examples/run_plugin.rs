@@ -21,7 +21,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
 
     let sandbox = Sandbox::new()?;
-    let limits = Limits { cpu_time: Duration::from_millis(500), memory_bytes: 32 << 20, ..Limits::default() };
+    let limits = Limits::default().with_cpu_time(Duration::from_millis(500)).with_memory_bytes(32 << 20);
     let plugin = sandbox.load("example", &plugin_bytes, PluginOptions::new().limits(limits))?;
 
     match plugin.analyze(&graph).await {

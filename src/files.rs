@@ -188,7 +188,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("zeros.wasm");
         // Larger than the limit: only the header check can answer, and it answers first.
-        std::fs::File::create(&path).unwrap().set_len(64 * MIB).unwrap();
+        File::create(&path).unwrap().set_len(64 * MIB).unwrap();
         let refused = |h: &[u8]| -> Result<()> {
             assert_eq!(h.len(), 8);
             Err(Error::InvalidComponent { message: "no header".into(), source: None })

@@ -13,7 +13,7 @@
 //! use std::time::Duration;
 //!
 //! let sandbox = Sandbox::new()?;
-//! let limits = Limits { cpu_time: Duration::from_millis(250), ..Limits::default() };
+//! let limits = Limits::default().with_cpu_time(Duration::from_millis(250));
 //! let plugin = sandbox.load_file("cycle_finder.wasm", PluginOptions::new().limits(limits))?;
 //! let analysis = plugin.analyze(&Graph::from_path("graph.json")?).await?;
 //! for finding in &analysis.result.findings {
@@ -72,8 +72,6 @@
 //! ```
 //!
 //! [Parseltongue]: https://github.com/that-in-rust/parseltongue
-
-#![warn(missing_docs)]
 
 // The layers, lowest first; a layer imports only layers above it in this list (ARCHITECTURE.md,
 // "Layers"; `tests/modules.rs` checks it). `error` and `files` are the foundation all may use.

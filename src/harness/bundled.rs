@@ -1,13 +1,11 @@
 //! The plugins and sample graph shipped inside the library: the demo's content, the fixtures the
 //! tests and `ptplugin conformance`-style checks run, and a starting point for plugin authors.
 //!
-//! Each plugin is built from `guests/<name>` by `build.rs`; no binary is committed.
+//! Each plugin is built from `guests/<name>` by `build.rs`, which also writes [`PLUGINS`] from
+//! `guests/Cargo.toml` (the order) and each guest's `[package.metadata.ptplugin]` (role and
+//! summary): adding a plugin is adding its crate. No binary is committed.
 
 use crate::error::ErrorKind;
-
-mod generated {
-    include!(concat!(env!("OUT_DIR"), "/bundled.rs"));
-}
 
 /// What a bundled plugin is for, and so what running it on a non-empty graph must end in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -39,129 +37,7 @@ pub struct BundledPlugin {
     pub wasm: &'static [u8],
 }
 
-/// Every bundled plugin: the analyses first, then the faults and escapes.
-pub static PLUGINS: &[BundledPlugin] = &[
-    BundledPlugin {
-        name: "node-census",
-        role: Role::Analysis,
-        summary: "counts nodes per type; recommends a look when one type dominates",
-        wasm: generated::NODE_CENSUS,
-    },
-    BundledPlugin {
-        name: "cycle-finder",
-        role: Role::Analysis,
-        summary: "reports dependency cycles between definitions and between modules (Tarjan SCC)",
-        wasm: generated::CYCLE_FINDER,
-    },
-    BundledPlugin {
-        name: "page-rank",
-        role: Role::Analysis,
-        summary: "names the nodes the codebase leans on most (PageRank over host.edges())",
-        wasm: generated::PAGE_RANK,
-    },
-    BundledPlugin {
-        name: "blast-radius",
-        role: Role::Analysis,
-        summary: "what breaks if this changes: definitions with the most direct and transitive dependents",
-        wasm: generated::BLAST_RADIUS,
-    },
-    BundledPlugin {
-        name: "god-objects",
-        role: Role::Analysis,
-        summary: "types with too many methods, functions calling too many others",
-        wasm: generated::GOD_OBJECTS,
-    },
-    BundledPlugin {
-        name: "api-surface",
-        role: Role::Analysis,
-        summary: "public items per module, widest first",
-        wasm: generated::API_SURFACE,
-    },
-    BundledPlugin {
-        name: "dead-code",
-        role: Role::Analysis,
-        summary: "definitions nothing in the graph uses (tests, entry points, trait impls set apart)",
-        wasm: generated::DEAD_CODE,
-    },
-    BundledPlugin {
-        name: "fault-loop",
-        role: Role::Fault(ErrorKind::Timeout),
-        summary: "spins forever",
-        wasm: generated::FAULT_LOOP,
-    },
-    BundledPlugin {
-        name: "fault-memory-bomb",
-        role: Role::Fault(ErrorKind::MemoryLimit),
-        summary: "allocates 1 MiB blocks forever",
-        wasm: generated::FAULT_MEMORY_BOMB,
-    },
-    BundledPlugin {
-        name: "fault-deep-recursion",
-        role: Role::Fault(ErrorKind::StackOverflow),
-        summary: "recurses without end",
-        wasm: generated::FAULT_DEEP_RECURSION,
-    },
-    BundledPlugin {
-        name: "fault-panic",
-        role: Role::Fault(ErrorKind::Trap),
-        summary: "panics",
-        wasm: generated::FAULT_PANIC,
-    },
-    BundledPlugin {
-        name: "fault-oversized-output",
-        role: Role::Fault(ErrorKind::OutputLimit),
-        summary: "returns 200,000 findings (about 20 MB)",
-        wasm: generated::FAULT_OVERSIZED_OUTPUT,
-    },
-    BundledPlugin {
-        name: "fault-huge-list",
-        role: Role::Fault(ErrorKind::OutputLimit),
-        summary: "returns 2,000,000 empty findings (config `entries`): tiny text, a huge list",
-        wasm: generated::FAULT_HUGE_LIST,
-    },
-    BundledPlugin {
-        name: "fault-log-flood",
-        role: Role::Flood,
-        summary: "writes ~2 MB each to host.log, stdout and stderr",
-        wasm: generated::FAULT_LOG_FLOOD,
-    },
-    BundledPlugin {
-        name: "escape-read-passwd",
-        role: Role::Escape,
-        summary: "tries to read /etc/passwd, list / and write /tmp (config `read`, `list`, `write`: other paths)",
-        wasm: generated::ESCAPE_READ_PASSWD,
-    },
-    BundledPlugin {
-        name: "escape-tcp-connect",
-        role: Role::Escape,
-        summary: "tries to connect to 127.0.0.1:<config port> and resolve localhost",
-        wasm: generated::ESCAPE_TCP_CONNECT,
-    },
-    BundledPlugin {
-        name: "escape-read-env",
-        role: Role::Escape,
-        summary: "lists the environment variables and arguments it can see",
-        wasm: generated::ESCAPE_READ_ENV,
-    },
-    BundledPlugin {
-        name: "kv-counter",
-        role: Role::Probe,
-        summary: "counts its calls in its key-value store (config `fill`: store that many bytes)",
-        wasm: generated::KV_COUNTER,
-    },
-    BundledPlugin {
-        name: "probe-clock",
-        role: Role::Probe,
-        summary: "reports the wall clock it sees (config `sleep-ms`: waits first)",
-        wasm: generated::PROBE_CLOCK,
-    },
-    BundledPlugin {
-        name: "probe-memory-residue",
-        role: Role::Probe,
-        summary: "writes a secret into its memory (first node `write:SEED`) or scans for one (`scan:SEED`)",
-        wasm: generated::PROBE_MEMORY_RESIDUE,
-    },
-];
+include!(concat!(env!("OUT_DIR"), "/bundled.rs"));
 
 /// The bundled plugin called `name`.
 pub fn get(name: &str) -> Option<&'static BundledPlugin> {

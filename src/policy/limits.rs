@@ -13,9 +13,14 @@ pub const KIB: usize = 1024;
 ///
 /// Every limit is enforced by the host or the engine, never by trusting the guest.
 /// Start from [`Limits::default`] and change what you need
-/// (`Limits { cpu_time: Duration::from_millis(250), ..Limits::default() }`); [`Limits::validate`]
+/// (`Limits::default().with_cpu_time(Duration::from_millis(250))`); [`Limits::validate`]
 /// rejects values that would make a plugin unusable.
+///
+/// Outside this crate, build them with the `with_*` setters
+/// (`Limits::default().with_cpu_time(Duration::from_millis(250))`) or assign fields: the struct is
+/// `#[non_exhaustive]`, so a limit added later breaks no one.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
 pub struct Limits {
     /// Total linear memory of all the instance's memories, in bytes. By default 64 MiB.
     pub memory_bytes: u64,
@@ -63,6 +68,44 @@ pub struct Limits {
     pub kv_writes_per_sec: u64,
     /// `host.*` calls per call; one more traps the guest (`throttled`). By default 100,000.
     pub max_host_calls: u64,
+}
+
+/// `with_<field>(value)` for every field: the way to build [`Limits`] outside this crate.
+macro_rules! setters {
+    ($($field:ident: $ty:ty => $setter:ident),* $(,)?) => {
+        impl Limits {
+            $(
+                #[doc = concat!("These limits with [`Limits::", stringify!($field), "`] set to `value`.")]
+                #[must_use]
+                pub fn $setter(mut self, value: $ty) -> Self {
+                    self.$field = value;
+                    self
+                }
+            )*
+        }
+    };
+}
+
+setters! {
+    memory_bytes: u64 => with_memory_bytes,
+    cpu_time: Duration => with_cpu_time,
+    wall_time: Option<Duration> => with_wall_time,
+    fuel: Option<u64> => with_fuel,
+    max_wasm_stack: usize => with_max_wasm_stack,
+    max_result_bytes: usize => with_max_result_bytes,
+    max_findings: usize => with_max_findings,
+    max_string_bytes: usize => with_max_string_bytes,
+    max_instances: usize => with_max_instances,
+    max_tables: usize => with_max_tables,
+    max_memories: usize => with_max_memories,
+    max_table_elements: usize => with_max_table_elements,
+    max_log_bytes: usize => with_max_log_bytes,
+    max_log_message_bytes: usize => with_max_log_message_bytes,
+    max_stdio_bytes: usize => with_max_stdio_bytes,
+    log_bytes_per_sec: u64 => with_log_bytes_per_sec,
+    stdio_bytes_per_sec: u64 => with_stdio_bytes_per_sec,
+    kv_writes_per_sec: u64 => with_kv_writes_per_sec,
+    max_host_calls: u64 => with_max_host_calls,
 }
 
 impl Default for Limits {

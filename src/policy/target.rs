@@ -5,7 +5,7 @@
 /// # Errors
 ///
 /// A message saying what a target must look like.
-pub fn parse_target(target: &str) -> std::result::Result<(&str, u16), String> {
+pub fn parse_target(target: &str) -> Result<(&str, u16), String> {
     let bad = || format!("connect target `{target}` must be host:port (IPv6 as [addr]:port)");
     let (host, port) = target.rsplit_once(':').ok_or_else(bad)?;
     let port: u16 = port.parse().map_err(|_| bad())?;

@@ -103,6 +103,7 @@ impl CompileCache {
 
     /// The component for `bytes`, deserialized from the cache when a trustworthy artifact exists,
     /// compiled (and stored) otherwise.
+    #[expect(unsafe_code, reason = "deserializing our own cache entries, checked as the module docs say")]
     pub(crate) fn load_or_compile(
         &self,
         engine: &Engine,

@@ -115,8 +115,8 @@ impl EngineSlot {
     pub(crate) fn component<T>(
         &self,
         sha: &[u8; 32],
-        make: impl FnOnce() -> crate::error::Result<(wasmtime::component::Component, T)>,
-    ) -> crate::error::Result<(wasmtime::component::Component, Option<T>)> {
+        make: impl FnOnce() -> Result<(wasmtime::component::Component, T)>,
+    ) -> Result<(wasmtime::component::Component, Option<T>)> {
         if !self.sharing {
             return make().map(|(c, t)| (c, Some(t)));
         }

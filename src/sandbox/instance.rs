@@ -252,7 +252,7 @@ async fn instantiate(plugin: &Plugin, started: Instant) -> Result<Live> {
 /// call's future abandons the instance, which the caller then drops.
 async fn backstop<T>(
     deadline: Instant,
-    call: impl std::future::Future<Output = wasmtime::Result<T>>,
+    call: impl Future<Output = wasmtime::Result<T>>,
 ) -> wasmtime::Result<T> {
     // The timer runs on tokio's clock (which tests may pause and advance): give it the time
     // left, not the instant.

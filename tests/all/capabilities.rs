@@ -232,12 +232,10 @@ async fn storage_survives_a_restart_is_private_and_has_a_quota() {
 
 #[tokio::test]
 async fn a_log_flood_is_throttled_across_calls() {
-    let limits = Limits {
-        max_log_bytes: 4 * 1024,
-        log_bytes_per_sec: 1024,
-        cpu_time: Duration::from_secs(30),
-        ..Limits::default()
-    };
+    let limits = Limits::default()
+        .with_max_log_bytes(4 * 1024)
+        .with_log_bytes_per_sec(1024)
+        .with_cpu_time(Duration::from_secs(30));
     let host = host_with(
         Policy::default(),
         vec![spec("fault-log-flood").options(PluginOptions::new().limits(limits))],
@@ -258,7 +256,7 @@ async fn a_log_flood_is_throttled_across_calls() {
 
 #[tokio::test]
 async fn too_many_host_calls_in_one_call_stop_the_plugin() {
-    let limits = Limits { max_host_calls: 2, ..Limits::default() };
+    let limits = Limits::default().with_max_host_calls(2);
     // cycle-finder calls config twice and edges once.
     let host =
         host_with(Policy::default(), vec![spec("cycle-finder").options(PluginOptions::new().limits(limits))])
@@ -326,7 +324,7 @@ async fn the_audit_trail_records_grants_denials_calls_and_crashes_and_verifies()
 #[tokio::test]
 async fn storage_writes_past_the_rate_are_refused_and_counted() {
     let tmp = tempfile::tempdir().unwrap();
-    let limits = Limits { kv_writes_per_sec: 1, ..Limits::default() };
+    let limits = Limits::default().with_kv_writes_per_sec(1);
     let host = PluginHost::builder()
         .sandbox(sandbox().clone())
         .policy(Policy::default().allow_kv(16))

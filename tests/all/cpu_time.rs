@@ -70,7 +70,7 @@ async fn spin(iterations: Option<u64>, limits: Limits) -> (Result<(), Error>, Us
 #[tokio::test]
 async fn a_plugin_slowed_down_by_a_busy_core_is_not_timed_out() {
     pin();
-    let generous = Limits { cpu_time: Duration::from_secs(20), ..Limits::default() };
+    let generous = Limits::default().with_cpu_time(Duration::from_secs(20));
     // Calibrate: iterations for about 150 ms of CPU on this machine, alone on the core.
     let probe = 20_000_000;
     let (outcome, usage) = spin(Some(probe), generous.clone()).await;
@@ -82,7 +82,7 @@ async fn a_plugin_slowed_down_by_a_busy_core_is_not_timed_out() {
 
     // Twice the CPU it needs; three busy threads on its core make it take about four times as long.
     let limit = alone.cpu_time * 2;
-    let limits = Limits { cpu_time: limit, ..Limits::default() };
+    let limits = Limits::default().with_cpu_time(limit);
     let busy = Busy::start(3);
     let (outcome, shared) = spin(Some(iterations), limits.clone()).await;
     // And a plugin that never stops is still stopped, by its CPU time, on the busy core.
@@ -105,11 +105,8 @@ async fn a_plugin_slowed_down_by_a_busy_core_is_not_timed_out() {
 async fn the_wall_clock_backstop_stops_a_plugin_starved_of_cpu() {
     pin();
     // On a core shared four ways, one second of wall time comes long before one second of CPU.
-    let limits = Limits {
-        cpu_time: Duration::from_secs(1),
-        wall_time: Some(Duration::from_secs(1)),
-        ..Limits::default()
-    };
+    let limits =
+        Limits::default().with_cpu_time(Duration::from_secs(1)).with_wall_time(Some(Duration::from_secs(1)));
     let busy = Busy::start(3);
     let (outcome, usage) = spin(None, limits).await;
     drop(busy);
@@ -125,7 +122,7 @@ async fn the_wall_clock_backstop_stops_a_plugin_starved_of_cpu() {
 async fn the_wall_clock_backstop_stops_a_plugin_waiting_on_a_clock() {
     // A plugin asleep in a host call uses no CPU and runs no wasm (no epoch check): the
     // backstop must still end the call, and the plugin must answer the next one.
-    let limits = Limits { wall_time: Some(Duration::from_millis(1000)), ..Limits::default() };
+    let limits = Limits::default().with_wall_time(Some(Duration::from_millis(1000)));
     let options = PluginOptions::new().limits(limits).config("sleep-ms", "3600000");
     let plugin = load("probe-clock", options);
     let mut instance = plugin.instance();

@@ -24,7 +24,7 @@ async fn contained(name: &str, expected: ErrorKind) -> Error {
 
 #[tokio::test]
 async fn infinite_loop_times_out_near_the_deadline() {
-    let limits = Limits { cpu_time: Duration::from_millis(200), ..Limits::default() };
+    let limits = Limits::default().with_cpu_time(Duration::from_millis(200));
     let plugin = load("fault-loop", PluginOptions::new().limits(limits));
     let mut instance = plugin.instance();
     let error = instance.analyze(&small_graph()).await.unwrap_err();
@@ -47,7 +47,7 @@ async fn infinite_loop_with_default_limits() {
 
 #[tokio::test]
 async fn infinite_loop_runs_out_of_fuel_when_metered() {
-    let limits = Limits { fuel: Some(5_000_000), cpu_time: Duration::from_secs(30), ..Limits::default() };
+    let limits = Limits::default().with_fuel(Some(5_000_000)).with_cpu_time(Duration::from_secs(30));
     let plugin = load("fault-loop", PluginOptions::new().limits(limits));
     let mut instance = plugin.instance();
     let error = instance.analyze(&small_graph()).await.unwrap_err();
@@ -66,7 +66,7 @@ async fn memory_bomb_hits_the_memory_limit() {
 
 #[tokio::test]
 async fn memory_limit_is_per_plugin() {
-    let limits = Limits { memory_bytes: 8 * parseltongue_plugins::MIB, ..Limits::default() };
+    let limits = Limits::default().with_memory_bytes(8 * parseltongue_plugins::MIB);
     let plugin = load("fault-memory-bomb", PluginOptions::new().limits(limits));
     let mut instance = plugin.instance();
     let error = instance.analyze(&small_graph()).await.unwrap_err();
@@ -97,7 +97,7 @@ async fn oversized_output_is_refused_before_the_host_copies_it() {
 #[tokio::test]
 async fn output_within_the_copy_budget_still_meets_the_exact_limits() {
     // Room to copy all 20 MB, but only 100,000 findings allowed: the exact check refuses.
-    let limits = Limits { max_findings: 100_000, max_result_bytes: 64 << 20, ..Limits::default() };
+    let limits = Limits::default().with_max_findings(100_000).with_max_result_bytes(64 << 20);
     let plugin = load("fault-oversized-output", PluginOptions::new().limits(limits));
     let error = contained_output(plugin).await;
     assert_eq!(
@@ -112,7 +112,7 @@ async fn a_huge_list_of_empty_strings_is_refused_before_the_host_allocates_for_i
     let error = contained_output(plugin("fault-huge-list")).await;
     assert!(error.to_string().contains("tried to pass more than"), "{error}");
     // The limit is what stops it: with room for the list, the very same plugin returns it.
-    let limits = Limits { max_findings: 2_000_000, ..Limits::default() };
+    let limits = Limits::default().with_max_findings(2_000_000);
     let roomy = load("fault-huge-list", PluginOptions::new().limits(limits).config("entries", "200000"));
     let analysis = roomy.analyze(&small_graph()).await.expect("within the raised limits");
     assert_eq!(analysis.result.findings.len(), 200_000);
@@ -130,7 +130,7 @@ async fn contained_output(plugin: parseltongue_plugins::Plugin) -> Error {
 #[tokio::test]
 async fn log_flood_is_bounded_and_counted() {
     // A generous deadline: this is about bounding output, and debug builds make host calls slow.
-    let limits = Limits { cpu_time: Duration::from_secs(30), ..Limits::default() };
+    let limits = Limits::default().with_cpu_time(Duration::from_secs(30));
     let plugin = load("fault-log-flood", PluginOptions::new().limits(limits.clone()));
     let analysis = plugin.analyze(&small_graph()).await.expect("a flood is not an error");
     let kept: usize = analysis.logs.iter().map(|r| r.message.len()).sum();

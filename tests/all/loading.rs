@@ -120,7 +120,7 @@ async fn an_unknown_wasi_function_is_stubbed_and_traps_only_when_called() {
 
 #[test]
 fn impossible_limits_are_refused_before_loading() {
-    let limits = Limits { max_wasm_stack: 10, ..Limits::default() };
+    let limits = Limits::default().with_max_wasm_stack(10);
     let e = sandbox()
         .load("x", bundled::get("node-census").unwrap().wasm, PluginOptions::new().limits(limits))
         .unwrap_err();

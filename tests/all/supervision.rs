@@ -150,7 +150,7 @@ async fn the_in_flight_request_gets_the_error_and_queued_ones_survive_the_crash(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_queue_refuses_with_overloaded() {
-    let limits = Limits { cpu_time: Duration::from_millis(300), ..Limits::default() };
+    let limits = Limits::default().with_cpu_time(Duration::from_millis(300));
     let host = PluginHost::builder()
         .sandbox(sandbox().clone())
         .plugin(spec("fault-loop").options(PluginOptions::new().limits(limits)))
@@ -249,7 +249,7 @@ async fn one_for_all_restarts_every_instance() {
 
 #[tokio::test]
 async fn a_hot_swap_sends_new_calls_to_the_new_version_while_old_calls_finish() {
-    let slow = Limits { cpu_time: Duration::from_millis(400), ..Limits::default() };
+    let slow = Limits::default().with_cpu_time(Duration::from_millis(400));
     let v1 = PluginSpec::bytes("swap", bundled::get("fault-loop").unwrap().wasm)
         .version(semver::Version::new(1, 0, 0))
         .options(PluginOptions::new().limits(slow));
@@ -364,7 +364,7 @@ async fn shutdown_stops_every_actor_and_drops_every_instance() {
 async fn a_long_guest_call_does_not_block_its_runtime_thread() {
     use std::sync::atomic::{AtomicUsize, Ordering};
     // One runtime thread: if guest calls blocked it, the ticker below could not run at all.
-    let limits = Limits { cpu_time: Duration::from_millis(500), ..Limits::default() };
+    let limits = Limits::default().with_cpu_time(Duration::from_millis(500));
     let plugin = crate::support::load("fault-loop", PluginOptions::new().limits(limits));
     let ticks = Arc::new(AtomicUsize::new(0));
     let counter = ticks.clone();
@@ -382,7 +382,7 @@ async fn a_long_guest_call_does_not_block_its_runtime_thread() {
 }
 
 fn looping(timeout_ms: u64, quota: parseltongue_plugins::Quota) -> PluginSpec {
-    let limits = Limits { cpu_time: Duration::from_millis(timeout_ms), ..Limits::default() };
+    let limits = Limits::default().with_cpu_time(Duration::from_millis(timeout_ms));
     spec("fault-loop").options(PluginOptions::new().limits(limits)).quota(quota)
 }
 

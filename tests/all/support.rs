@@ -6,13 +6,13 @@ use std::sync::{Mutex, OnceLock};
 use parseltongue_plugins::bundled;
 use parseltongue_plugins::{Graph, GraphEdge, GraphNode, Plugin, PluginOptions, Sandbox};
 
-/// One sandbox (and so one compile cache in a temporary directory) for all tests.
 /// A sandbox with `instances` pooled instance slots (no compile cache).
 pub fn pooled_sandbox(instances: u32) -> Sandbox {
     let pooling = parseltongue_plugins::Pooling { instances, memory_mb: 64 };
     Sandbox::builder().no_cache().pooling(pooling).build().expect("pooled sandbox")
 }
 
+/// One sandbox (and so one compile cache in a temporary directory) for all tests.
 pub fn sandbox() -> &'static Sandbox {
     static SANDBOX: OnceLock<(Sandbox, tempfile::TempDir)> = OnceLock::new();
     &SANDBOX

@@ -388,16 +388,14 @@ pub struct LimitArgs {
 
 impl LimitArgs {
     pub fn to_limits(&self) -> Limits {
-        Limits {
-            memory_bytes: self.memory_mb * MIB,
-            cpu_time: Duration::from_millis(self.timeout_ms),
-            wall_time: self.wall_timeout_ms.map(Duration::from_millis),
-            fuel: self.fuel,
-            max_wasm_stack: self.stack_kb as usize * KIB,
-            max_result_bytes: self.max_output_kb as usize * KIB,
-            max_findings: self.max_findings as usize,
-            ..Limits::default()
-        }
+        Limits::default()
+            .with_memory_bytes(self.memory_mb * MIB)
+            .with_cpu_time(Duration::from_millis(self.timeout_ms))
+            .with_wall_time(self.wall_timeout_ms.map(Duration::from_millis))
+            .with_fuel(self.fuel)
+            .with_max_wasm_stack(self.stack_kb as usize * KIB)
+            .with_max_result_bytes(self.max_output_kb as usize * KIB)
+            .with_max_findings(self.max_findings as usize)
     }
 }
 

@@ -37,7 +37,7 @@ pub fn print(format: Format, out: &impl Output) -> Result<(), Error> {
 }
 
 /// Pretty JSON on stdout; a closed pipe is not an error worth a panic.
-pub fn print_json(value: &impl serde::Serialize) -> Result<(), Error> {
+pub fn print_json(value: &impl Serialize) -> Result<(), Error> {
     let mut out = std::io::stdout().lock();
     serde_json::to_writer_pretty(&mut out, value)
         .map_err(std::io::Error::from)

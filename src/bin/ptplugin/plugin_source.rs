@@ -25,7 +25,7 @@ pub fn read_plugin(spec: &str) -> Result<(String, Cow<'static, [u8]>), Error> {
         })?;
         return Ok((plugin.name.to_string(), Cow::Borrowed(plugin.wasm)));
     }
-    let path = std::path::Path::new(spec);
+    let path = Path::new(spec);
     if !path.exists() {
         return Err(Error::NoSuchPlugin { what: format!("no plugin at {spec}: no such file") });
     }
@@ -35,8 +35,8 @@ pub fn read_plugin(spec: &str) -> Result<(String, Cow<'static, [u8]>), Error> {
 }
 
 /// The manifest a plugin argument names: a `plugin.toml` itself, or the one in a directory.
-pub fn manifest_path(arg: &str) -> Option<std::path::PathBuf> {
-    let path = std::path::Path::new(arg);
+pub fn manifest_path(arg: &str) -> Option<PathBuf> {
+    let path = Path::new(arg);
     if path.is_dir() {
         Some(path.join("plugin.toml"))
     } else {

@@ -335,8 +335,7 @@ async fn demo(sandbox: Sandbox) -> Result<Source, Failure> {
         if p.name == "fault-loop" {
             // 300 ms per call against 2 s of CPU per 20 s: warned, throttled, then stopped.
             spec.options(
-                PluginOptions::new()
-                    .limits(Limits { cpu_time: Duration::from_millis(300), ..Limits::default() }),
+                PluginOptions::new().limits(Limits::default().with_cpu_time(Duration::from_millis(300))),
             )
             .quota(Quota {
                 cpu_per_window: Some(Duration::from_secs(2)),

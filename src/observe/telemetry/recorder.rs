@@ -110,7 +110,7 @@ impl MetricsSink {
                 r.describe_gauge(KeyName::from_const_str(name), unit, SharedString::const_str(help));
             }
             r.describe_histogram(
-                KeyName::from_const_str(names::CALL_DURATION),
+                KeyName::from_const_str(CALL_DURATION),
                 Some(Unit::Seconds),
                 SharedString::const_str("Call latency, instantiation included"),
             );

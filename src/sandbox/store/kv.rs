@@ -322,7 +322,7 @@ mod tests {
         let mut refused = 0;
         for seed in 0..30 {
             let (_dir, path) = damaged(seed);
-            let outcome = std::panic::catch_unwind(|| match KvStore::open(&path) {
+            let outcome = catch_unwind(|| match KvStore::open(&path) {
                 Err(e) => {
                     assert_eq!(e.kind(), crate::ErrorKind::Io);
                     assert!(e.to_string().contains("key-value store"), "{e}");
@@ -350,7 +350,7 @@ mod tests {
         let at = 0x00ED_0000 % bytes.len();
         bytes[at] = 91;
         std::fs::write(&path, &bytes).unwrap();
-        let outcome = std::panic::catch_unwind(|| match KvStore::open(&path) {
+        let outcome = catch_unwind(|| match KvStore::open(&path) {
             Ok(store) => store.usage().map(|_| ()),
             Err(e) => Err(e),
         });

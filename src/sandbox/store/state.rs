@@ -57,7 +57,7 @@ pub(crate) struct StoreState {
     /// The current call's guest CPU time, kept by the store's call hook.
     pub(crate) cpu: CpuClock,
     /// CPU time the current call may use (checked at every epoch tick).
-    pub(crate) cpu_limit: std::time::Duration,
+    pub(crate) cpu_limit: Duration,
     /// When the current call must end whatever its CPU time (checked at every epoch tick).
     pub(crate) wall_deadline: Instant,
 }
