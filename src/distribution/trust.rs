@@ -43,7 +43,7 @@ impl TrustPolicy {
     ///
     /// # Errors
     ///
-    /// [`Error::Io`] / [`Error::Untrusted`] if a configured key or root cannot be used (a
+    /// [`Error::Io`](crate::Error::Io) / [`Error::Untrusted`](crate::Error::Untrusted) if a configured key or root cannot be used (a
     /// misconfigured policy fails closed).
     pub fn evaluate(
         &self,

@@ -174,7 +174,7 @@ impl PluginHostBuilder {
     }
 
     /// Starts the resource monitor and the registry, then loads every plugin (concurrently).
-    /// A plugin that fails to load is reported in [`HostStatus::failed`] and as an event; the
+    /// A plugin that fails to load is reported in [`HostStatus::failed`](crate::HostStatus::failed) and as an event; the
     /// others still start.
     ///
     /// # Errors
