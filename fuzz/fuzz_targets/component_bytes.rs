@@ -21,7 +21,10 @@ fn runtime() -> &'static tokio::runtime::Runtime {
 }
 
 fuzz_target!(|bytes: &[u8]| {
-    let limits = Limits::default().with_cpu_time(Duration::from_millis(50)).with_wall_time(Some(Duration::from_millis(500))).with_memory_bytes(16 * MIB);
+    let limits = Limits::default()
+        .with_cpu_time(Duration::from_millis(50))
+        .with_wall_time(Some(Duration::from_millis(500)))
+        .with_memory_bytes(16 * MIB);
     let Ok(plugin) = sandbox().load("fuzzed", bytes, PluginOptions::new().limits(limits)) else { return };
     let graph = Graph::from_json(r#"{"nodes":[{"id":"a","node_type":"fn"},{"id":"b","node_type":"fn"}],"edges":[{"source":"a","target":"b","edge_type":"Calls"}]}"#)
         .expect("a valid graph");

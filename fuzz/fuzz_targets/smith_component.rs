@@ -100,7 +100,10 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     reached(1);
-    let limits = Limits::default().with_cpu_time(Duration::from_millis(50)).with_wall_time(Some(Duration::from_millis(500))).with_memory_bytes(8 * MIB);
+    let limits = Limits::default()
+        .with_cpu_time(Duration::from_millis(50))
+        .with_wall_time(Some(Duration::from_millis(500)))
+        .with_memory_bytes(8 * MIB);
     let plugin = match f.sandbox.load("smith", &component, PluginOptions::new().limits(limits)) {
         Ok(plugin) => plugin,
         // wit-component validated it: the sandbox may still refuse it (e.g. a feature it turns
