@@ -380,6 +380,36 @@ mod tests {
     }
 
     #[test]
+    fn a_damaged_length_is_refused_without_a_huge_allocation() {
+        // Found by the `kv_file` fuzz target (mode 93): these 30 bytes at offset 65835 (modulo
+        // the file's length) of a fresh database made opening it allocate 4 GiB — in redb's
+        // debug-only page walk, which the fuzz build still had on (cargo fuzz's RUSTFLAGS beat
+        // the profile). The code users run refuses the file in bounded memory.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kv.redb");
+        drop(KvStore::open(&path).unwrap());
+        let mut bytes = std::fs::read(&path).unwrap();
+        let mut patch = vec![0, 19, 8, 166, 0];
+        patch.extend([166; 16]);
+        patch.extend([1, 0, 0, 0, 10, 0, 0, 0, 0]);
+        let offset = 65835 % bytes.len();
+        let end = (offset + patch.len()).min(bytes.len());
+        bytes[offset..end].copy_from_slice(&patch[..end - offset]);
+        std::fs::write(&path, &bytes).unwrap();
+        let before = crate::observe::sample_process(0).rss_bytes;
+        let opened = KvStore::open(&path);
+        if let Ok(store) = &opened
+            && let Ok(usage) = store.usage()
+        {
+            for plugin in usage.keys() {
+                let _ = store.keys(plugin);
+            }
+        }
+        let after = crate::observe::sample_process(0).rss_bytes;
+        assert!(after < before + (256 << 20), "{} MiB more resident", (after - before) >> 20);
+    }
+
+    #[test]
     fn a_panic_inside_the_engine_turns_the_store_off() {
         let dir = tempfile::tempdir().unwrap();
         let store = KvStore::open(dir.path().join("kv.redb")).unwrap();
