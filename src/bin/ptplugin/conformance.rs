@@ -4,7 +4,7 @@
 use std::io::Write as _;
 use std::process::ExitCode;
 
-use parseltongue_plugins::conformance::{Check, Conformance, ConformanceReport, Outcome};
+use parseltongue_plugins::conformance::{Check, Conformance, Outcome};
 use parseltongue_plugins::{Policy, Sandbox};
 
 use crate::args::{ConformanceArgs, Format};
@@ -33,12 +33,8 @@ pub async fn conformance(sandbox: &Sandbox, args: ConformanceArgs) -> Result<Exi
             }
         })
         .await;
-    let out = ConformanceOutput {
-        policy: &source,
-        all_contained: report.all_contained(),
-        checks: &report.checks,
-        report: &report,
-    };
+    let out =
+        ConformanceOutput { policy: &source, all_contained: report.all_contained(), checks: &report.checks };
     output::print(args.format, &out)?;
     Ok(if report.all_contained() { ExitCode::SUCCESS } else { ExitCode::from(PLUGIN_FAILED) })
 }
@@ -50,17 +46,17 @@ fn line(c: &Check) -> String {
 /// The text form is the summary: each check's line was printed as it finished.
 impl Output for ConformanceOutput<'_> {
     fn text(&self) -> String {
-        format!("{}\n", summary(self.report))
+        format!("{}\n", summary(self.checks))
     }
 }
 
-fn summary(r: &ConformanceReport) -> String {
-    let count = |o: Outcome| r.checks.iter().filter(|c| c.outcome == o).count();
+fn summary(checks: &[Check]) -> String {
+    let count = |o: Outcome| checks.iter().filter(|c| c.outcome == o).count();
     let failed: Vec<&str> =
-        r.checks.iter().filter(|c| c.outcome == Outcome::NotContained).map(|c| c.threat.name()).collect();
+        checks.iter().filter(|c| c.outcome == Outcome::NotContained).map(|c| c.threat.name()).collect();
     let mut out = format!(
         "{} threats: {} contained, {} allowed by policy, {} not contained",
-        r.checks.len(),
+        checks.len(),
         count(Outcome::Contained),
         count(Outcome::AllowedByPolicy),
         failed.len()

@@ -129,7 +129,6 @@ fn demo_output<'a>(
         .map(|o| DemoPlugin {
             name: o.plugin.name,
             role: role_word(o.plugin.role),
-            is_analysis: o.plugin.role == Role::Analysis,
             as_expected: o.verdict.as_expected,
             summary: &o.verdict.summary,
             wall_time_ms: o.wall.as_secs_f64() * 1000.0,
@@ -174,7 +173,7 @@ impl Output for DemoOutput<'_> {
         );
         let _ = writeln!(out, "compile cache: {}", self.compile_cache);
 
-        for p in self.plugins.iter().filter(|p| p.is_analysis) {
+        for p in self.plugins.iter().filter(|p| p.role == role_word(Role::Analysis)) {
             let _ = writeln!(out);
             match (&p.result, &p.error) {
                 (Some(a), _) => {
@@ -198,7 +197,7 @@ impl Output for DemoOutput<'_> {
             out,
             "Containment: each misbehaving plugin runs on the same graph; faults then get a good call."
         );
-        for p in self.plugins.iter().filter(|p| !p.is_analysis) {
+        for p in self.plugins.iter().filter(|p| p.role != role_word(Role::Analysis)) {
             let mark = if p.as_expected { "ok " } else { "BAD" };
             let mut detail = p.summary.to_string();
             if let Some(e) = &p.error {

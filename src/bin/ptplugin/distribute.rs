@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use parseltongue_plugins::audit::AuditLog;
-use parseltongue_plugins::distribution::{Distribution, Update, VerifiedArtifact, signing};
+use parseltongue_plugins::distribution::{Distribution, Update, signing};
 use parseltongue_plugins::{Error, Limits, Manifest, Policy, RequestedLimits, files};
 
 use crate::args::{
@@ -86,7 +86,6 @@ pub async fn pull(args: PullArgs, install: bool) -> Result<ExitCode, Failure> {
         reference: artifact.pinned(),
         digest: artifact.digest(),
         verdict: artifact.verdict(),
-        artifact: &artifact,
         installed: install,
     };
     output::print(args.format, &out)?;
@@ -101,21 +100,21 @@ impl Output for PushOutput {
 
 impl Output for ArtifactOutput<'_> {
     fn text(&self) -> String {
-        artifact_text(self.artifact, self.installed)
+        let verb = if self.installed { "installed" } else { "verified" };
+        let mut out = String::new();
+        let _ = writeln!(out, "{verb} {} {} ({})", self.name, self.version, self.reference);
+        let _ = writeln!(out, "trust: {}", self.verdict.summary);
+        for check in &self.verdict.checks {
+            let _ = writeln!(
+                out,
+                "  {} {}: {}",
+                if check.ok { "ok  " } else { "FAIL" },
+                check.anchor,
+                check.detail
+            );
+        }
+        out
     }
-}
-
-fn artifact_text(a: &VerifiedArtifact, installed: bool) -> String {
-    let mut out = String::new();
-    let m = a.manifest();
-    let verb = if installed { "installed" } else { "verified" };
-    let _ = writeln!(out, "{verb} {} {} ({})", m.name, m.version, a.pinned());
-    let _ = writeln!(out, "trust: {}", a.verdict().summary);
-    for check in &a.verdict().checks {
-        let _ =
-            writeln!(out, "  {} {}: {}", if check.ok { "ok  " } else { "FAIL" }, check.anchor, check.detail);
-    }
-    out
 }
 
 fn password() -> Result<String, Error> {

@@ -6,17 +6,17 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 use parseltongue_plugins::audit::VerifyReport;
-use parseltongue_plugins::conformance::{Check, ConformanceReport};
+use parseltongue_plugins::conformance::Check;
+use parseltongue_plugins::distribution::Update;
 use parseltongue_plugins::distribution::store::Installed;
 use parseltongue_plugins::distribution::trust::Verdict;
-use parseltongue_plugins::distribution::{Update, VerifiedArtifact};
 use parseltongue_plugins::import::ImportStats;
 use parseltongue_plugins::load::LoadReport as SustainedReport;
 use parseltongue_plugins::sdk::harness::Report as HarnessReport;
 use parseltongue_plugins::soak::SoakReport;
 use parseltongue_plugins::{
-    Analysis, Capabilities, Decision, Denied, Error, ErrorKind, Grants, HostStatus, Inspection, Limits,
-    LoadReport, Policy, RequestedLimits, Usage,
+    Analysis, Capabilities, Denied, Error, ErrorKind, Grants, HostStatus, Inspection, Limits, LoadReport,
+    Policy, RequestedLimits, Usage,
 };
 use serde::Serialize;
 
@@ -133,8 +133,6 @@ pub struct PolicyCheckOutput<'a> {
     pub granted: &'a Grants,
     pub denied: &'a [Denied],
     pub limits: &'a Limits,
-    #[serde(skip)]
-    pub decision: &'a Decision,
 }
 
 /// `audit verify`: the verification report and its one-word verdict.
@@ -160,8 +158,6 @@ pub struct ConformanceOutput<'a> {
     pub policy: &'a str,
     pub all_contained: bool,
     pub checks: &'a [Check],
-    #[serde(skip)]
-    pub report: &'a ConformanceReport,
 }
 
 /// `demo`: the graph, the limits, each bundled plugin's outcome, and the host's status after.
@@ -187,9 +183,6 @@ pub struct GraphSize {
 pub struct DemoPlugin<'a> {
     pub name: &'a str,
     pub role: &'static str,
-    /// Analyses are listed with their findings; the rest under containment.
-    #[serde(skip)]
-    pub is_analysis: bool,
     pub as_expected: bool,
     pub summary: &'a str,
     pub wall_time_ms: f64,
@@ -217,8 +210,6 @@ pub struct ArtifactOutput<'a> {
     pub reference: String,
     pub digest: &'a str,
     pub verdict: &'a Verdict,
-    #[serde(skip)]
-    pub artifact: &'a VerifiedArtifact,
     /// `pull` installed it; `verify` only checked.
     #[serde(skip)]
     pub installed: bool,

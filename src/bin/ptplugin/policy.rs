@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use parseltongue_plugins::wasi::Access;
-use parseltongue_plugins::{Capabilities, Decision, Limits, Manifest, Policy, RequestedLimits};
+use parseltongue_plugins::{Capabilities, Limits, Manifest, Policy, RequestedLimits};
 
 use crate::args::PolicyCheckArgs;
 use crate::output::{self, Output, PolicyCheckOutput};
@@ -29,7 +29,6 @@ pub fn check(args: PolicyCheckArgs) -> Result<ExitCode, Failure> {
         granted: &decision.granted,
         denied: &decision.denied,
         limits: &decision.limits,
-        decision: &decision,
     };
     output::print(args.format, &out)?;
     Ok(if decision.denied.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(PLUGIN_FAILED) })
@@ -54,11 +53,12 @@ fn requests(spec: &str) -> Result<(String, Capabilities, RequestedLimits), parse
 
 impl Output for PolicyCheckOutput<'_> {
     fn text(&self) -> String {
-        text(self.plugin, self.requested, self.decision)
+        text(self)
     }
 }
 
-fn text(name: &str, requested: &Capabilities, d: &Decision) -> String {
+fn text(check: &PolicyCheckOutput) -> String {
+    let (name, requested, limits) = (check.plugin, check.requested, check.limits);
     let mut out = String::new();
     let _ = writeln!(out, "plugin: {name}");
     let _ = writeln!(out, "requested:");
@@ -78,7 +78,7 @@ fn text(name: &str, requested: &Capabilities, d: &Decision) -> String {
         let _ = writeln!(out, "  {a}");
     }
     let _ = writeln!(out, "granted:");
-    let granted = d.granted.describe();
+    let granted = check.granted.describe();
     if granted.is_empty() {
         let _ = writeln!(out, "  nothing");
     }
@@ -86,18 +86,18 @@ fn text(name: &str, requested: &Capabilities, d: &Decision) -> String {
         let _ = writeln!(out, "  {g}");
     }
     let _ = writeln!(out, "denied:");
-    if d.denied.is_empty() {
+    if check.denied.is_empty() {
         let _ = writeln!(out, "  nothing");
     }
-    for x in &d.denied {
+    for x in check.denied {
         let _ = writeln!(out, "  {} — {}", x.capability, x.why);
     }
     let _ = writeln!(
         out,
         "limits: {} MiB memory, {} ms of CPU time per call, {} KiB stack",
-        d.limits.memory_bytes >> 20,
-        d.limits.cpu_time.as_millis(),
-        d.limits.max_wasm_stack >> 10
+        limits.memory_bytes >> 20,
+        limits.cpu_time.as_millis(),
+        limits.max_wasm_stack >> 10
     );
     out
 }
