@@ -46,12 +46,13 @@ impl KvStore {
     }
 
     /// Opens (creating if needed) the database at `path`; its directory is created with mode 0700.
-    /// The whole file is checked first (redb's integrity check, repairing what it can).
+    /// The whole file is checked as it opens (redb's integrity check on open: every page against
+    /// its parent's checksum before it is followed, repairing what it can).
     ///
     /// # Errors
     ///
-    /// [`Error::Io`] if the file cannot be created, is not a redb database, is damaged beyond
-    /// repair (or another process holds it open).
+    /// [`Error::Io`] if its directory cannot be created; [`Error::KeyValue`] (kind `io`) if the
+    /// file is not a redb database, is damaged beyond repair, or another process holds it open.
     pub fn open(path: impl Into<PathBuf>) -> Result<KvStore> {
         use std::os::unix::fs::DirBuilderExt;
         let path = path.into();
@@ -97,7 +98,7 @@ impl KvStore {
     ///
     /// # Errors
     ///
-    /// [`Error::Io`] if the database cannot be read (or is damaged).
+    /// [`Error::KeyValue`] (kind `io`) if the database cannot be read (or is damaged).
     pub fn usage(&self) -> Result<std::collections::BTreeMap<String, u64>> {
         self.handle("", 0)
             .guarded(|| {
@@ -121,7 +122,7 @@ impl KvStore {
     ///
     /// # Errors
     ///
-    /// [`Error::Io`] if the database cannot be read (or is damaged).
+    /// [`Error::KeyValue`] (kind `io`) if the database cannot be read (or is damaged).
     pub fn keys(&self, plugin: &str) -> Result<Vec<String>> {
         self.handle(plugin, 0).keys().map_err(|e| kv_error(&self.path, &e))
     }
