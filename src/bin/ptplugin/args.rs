@@ -546,7 +546,7 @@ pub struct ConformanceArgs {
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
 
-    /// Count a plugin still running after this long as not contained.
+    /// Count a plugin still running after this much CPU time as not contained (when the policy lets it run longer).
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
     pub give_up_after: Duration,
 
