@@ -59,11 +59,14 @@ pub enum ErrorKind {
     /// The caller asked for something that cannot be done as asked: a missing setting, a file
     /// that would be overwritten, a command that needs a terminal. Fix the invocation.
     Usage,
+    /// The Parseltongue server a graph was to come from could not be reached, timed out, or
+    /// answered something that is not its API (an error page, plain text, `success: false`).
+    GraphServer,
 }
 
 impl ErrorKind {
     /// Every kind, in documentation order.
-    pub const ALL: [ErrorKind; 24] = [
+    pub const ALL: [ErrorKind; 25] = [
         ErrorKind::Timeout,
         ErrorKind::FuelExhausted,
         ErrorKind::MemoryLimit,
@@ -88,6 +91,7 @@ impl ErrorKind {
         ErrorKind::Untrusted,
         ErrorKind::Unresolved,
         ErrorKind::Usage,
+        ErrorKind::GraphServer,
     ];
 
     /// The kebab-case word used in JSON output and logs.
@@ -117,6 +121,7 @@ impl ErrorKind {
             ErrorKind::Untrusted => "untrusted",
             ErrorKind::Unresolved => "unresolved",
             ErrorKind::Usage => "usage",
+            ErrorKind::GraphServer => "graph-server",
         }
     }
 
@@ -133,6 +138,7 @@ impl ErrorKind {
                 | ErrorKind::Registry
                 | ErrorKind::Unresolved
                 | ErrorKind::Usage
+                | ErrorKind::GraphServer
         )
     }
 
@@ -374,6 +380,17 @@ pub enum Error {
         /// What is wrong with the invocation, and how to fix it.
         message: String,
     },
+    /// See [`ErrorKind::GraphServer`].
+    #[error("Parseltongue server {url}: {message}")]
+    GraphServer {
+        /// The URL asked.
+        url: String,
+        /// What happened, and what to do about it.
+        message: String,
+        /// What the HTTP client said, when it failed.
+        #[source]
+        source: Option<Cause>,
+    },
     /// See [`ErrorKind::Unresolved`].
     #[error("cannot resolve {what}: {reason}")]
     Unresolved {
@@ -445,6 +462,7 @@ impl Error {
             Error::KeyValue { .. } => ErrorKind::Io,
             Error::CannotSpawn { .. } => ErrorKind::Unavailable,
             Error::Usage { .. } => ErrorKind::Usage,
+            Error::GraphServer { .. } => ErrorKind::GraphServer,
         }
     }
 
@@ -487,7 +505,8 @@ mod tests {
                 ErrorKind::NotFound,
                 ErrorKind::Registry,
                 ErrorKind::Unresolved,
-                ErrorKind::Usage
+                ErrorKind::Usage,
+                ErrorKind::GraphServer
             ]
         );
     }

@@ -71,6 +71,21 @@
 //! # host.shutdown().await; Ok(()) }
 //! ```
 //!
+//! Today's Parseltongue (v1.7) serves its graph over HTTP only; read it from the running
+//! `pt08-http-code-query-server` (every edge page, placeholders resolved by name):
+//!
+//! ```no_run
+//! # async fn demo() -> parseltongue_plugins::Result<()> {
+//! use parseltongue_plugins::{GraphSource, ServerSource};
+//!
+//! let server = ServerSource::new("http://127.0.0.1:7777")?.scope("crates");
+//! let imported = server.fetch().await?;
+//! println!("{}", imported.stats); // entities, edges, resolution table
+//! // Or anything `--graph` takes: a URL, a directory of saved answers, an export file.
+//! let graph = GraphSource::parse("http://127.0.0.1:7777", None, 1 << 30)?.load().await?.graph;
+//! # let _ = graph; Ok(()) }
+//! ```
+//!
 //! [Parseltongue]: https://github.com/that-in-rust/parseltongue
 
 // The layers, lowest first; a layer imports only layers above it in this list (ARCHITECTURE.md,
@@ -83,6 +98,7 @@ pub mod distribution;
 mod graph;
 #[cfg(feature = "bundled-plugins")]
 mod harness;
+pub mod live;
 mod observe;
 mod policy;
 mod runtime;
@@ -92,6 +108,7 @@ pub mod sdk;
 pub use contract::{AnalysisResult, CONTRACT_VERSION, GraphEdge, GraphNode, Level, Surface, WORLD};
 pub use distribution::{Distribution, VerifiedArtifact};
 pub use error::{Clock, Error, ErrorKind, InvalidLimit, Result};
+pub use graph::source::{GraphSource, ServerCounters, ServerSource};
 pub use graph::{Graph, import, synthetic};
 #[cfg(feature = "bundled-plugins")]
 pub use harness::{bundled, conformance, load, soak};

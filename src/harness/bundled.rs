@@ -44,7 +44,10 @@ pub fn get(name: &str) -> Option<&'static BundledPlugin> {
     PLUGINS.iter().find(|p| p.name == name)
 }
 
-pub use crate::graph::{PARSELTONGUE_EDGES, PARSELTONGUE_ENTITIES, SAMPLE_GRAPH, parseltongue_sample};
+pub use crate::graph::{
+    PARSELTONGUE_EDGES, PARSELTONGUE_ENTITIES, PARSELTONGUE_V17_EDGE_PAGES, PARSELTONGUE_V17_ENTITIES,
+    SAMPLE_GRAPH, parseltongue_sample, parseltongue_v097_sample,
+};
 
 /// The directory the guest components were built into, for tests and tools that want files.
 pub const GUEST_DIR: &str = env!("PTPLUGIN_GUEST_DIR");

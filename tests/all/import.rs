@@ -29,11 +29,13 @@ fn the_v0_9_7_self_analysis_imports_with_nothing_dangling() {
     let (g, s) = (&imported.graph, &imported.stats);
     assert_eq!(s.format, Format::Parseltongue);
     assert_eq!((s.entities_read, s.edges_read, s.duplicate_entities, s.duplicate_edges), (127, 4316, 0, 0));
-    assert_eq!((g.nodes().len(), g.edges().len()), (1330, 4316));
+    // 1,331 nodes: one more `ambiguous` node than a plain by-name reading gives, because calls to
+    // standard trait methods (`fmt`, `clone`, …) with one definition in the graph stay ambiguous.
+    assert_eq!((g.nodes().len(), g.edges().len()), (1331, 4316));
     assert_eq!(
         counts(&s.nodes_by_origin),
         [
-            ("ambiguous", 17),
+            ("ambiguous", 18),
             ("edge-endpoint", 757),
             ("entity", 127),
             ("external", 229),
@@ -53,7 +55,7 @@ fn the_v0_9_7_self_analysis_imports_with_nothing_dangling() {
     .iter()
     .map(|r| calls[r])
     .collect();
-    assert_eq!(calls, [698, 222, 56, 531, 2333]);
+    assert_eq!(calls, [693, 222, 56, 536, 2333], "5 lone standard-trait-method candidates not taken");
     assert_eq!(s.resolution["Uses"][&Resolution::Unique], 37);
     assert_eq!(s.resolution["Uses"][&Resolution::External], 376);
     assert_eq!(s.resolution["Implements"][&Resolution::External], 48, "the export holds no trait entities");
@@ -63,7 +65,7 @@ fn the_v0_9_7_self_analysis_imports_with_nothing_dangling() {
         let key = e["isgl1_key"].as_str().unwrap();
         assert!(g.nodes().iter().any(|n| n.id == key), "entity {key} lost");
     }
-    assert_eq!(bundled::parseltongue_sample().graph, *g, "the bundled sample is these two files");
+    assert_eq!(bundled::parseltongue_v097_sample().graph, *g, "the bundled v0.9.7 sample is these two files");
 }
 
 #[test]
@@ -88,12 +90,12 @@ fn ptplugin_import_reports_and_writes_a_graph_that_reads_back() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         (v["nodes"].as_u64(), v["edges"].as_u64(), v["resolved"].as_u64()),
-        (Some(1330), Some(4316), Some(1013))
+        (Some(1331), Some(4316), Some(1008))
     );
     assert_eq!(v["format"], "parseltongue");
-    assert_eq!(v["resolution"]["Calls"]["ambiguous"], 531);
+    assert_eq!(v["resolution"]["Calls"]["ambiguous"], 536);
     let written = Graph::from_path(&out_file).unwrap();
-    assert_eq!(written, bundled::parseltongue_sample().graph);
+    assert_eq!(written, bundled::parseltongue_v097_sample().graph);
 
     let text = ptplugin().args(["import-stats", sample(LEGACY).to_str().unwrap()]).output().unwrap();
     let text = String::from_utf8_lossy(&text.stdout);
@@ -110,7 +112,7 @@ fn run_takes_a_parseltongue_export_directly() {
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     let findings: Vec<&str> = v["findings"].as_array().unwrap().iter().map(|f| f.as_str().unwrap()).collect();
-    assert_eq!(findings[0], "function: 496 of 1330 nodes (37.3%)", "{findings:?}");
+    assert_eq!(findings[0], "function: 496 of 1331 nodes (37.3%)", "{findings:?}");
 }
 
 #[test]

@@ -53,8 +53,12 @@ fn each_commands_json_has_its_documented_keys() {
             "nodes",
             "nodes_by_origin",
             "nodes_by_type",
+            "placeholders",
+            "reindexed_files",
             "resolution",
             "resolved",
+            "stale_edges",
+            "stale_entities",
             "unmatched_endpoints"
         ]
     );

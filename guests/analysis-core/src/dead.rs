@@ -31,6 +31,13 @@ fn deletable(node_type: &str) -> bool {
     )
 }
 
+/// Names a language's runtime calls without a call in the source: entry points (`main`, Go's
+/// `init`), Python's special methods (`__init__`, `__str__`, …), JavaScript constructors.
+fn called_implicitly(name: &str) -> bool {
+    matches!(name, "main" | "init" | "constructor")
+        || (name.len() > 4 && name.starts_with("__") && name.ends_with("__"))
+}
+
 /// Every candidate with its verdict, in graph order.
 pub fn candidates(graph: &CodeGraph<'_>) -> Vec<(usize, Verdict)> {
     let maybe: HashSet<&str> =
@@ -38,7 +45,11 @@ pub fn candidates(graph: &CodeGraph<'_>) -> Vec<(usize, Verdict)> {
     let trait_impl_methods = trait_impl_methods(graph);
     let mut out = Vec::new();
     for (v, n) in graph.nodes.iter().enumerate() {
-        if !deletable(n.node_type) || n.is_test() || n.name() == "main" || trait_impl_methods.contains(&v) {
+        if !deletable(n.node_type)
+            || n.is_test()
+            || called_implicitly(n.name())
+            || trait_impl_methods.contains(&v)
+        {
             continue;
         }
         let users: Vec<usize> = graph.predecessors(v).iter().map(|(s, _)| *s).filter(|&s| s != v).collect();
@@ -120,6 +131,17 @@ pub fn report(graph: &CodeGraph<'_>, max: usize) -> Report {
 mod tests {
     use super::*;
     use crate::model::fixtures::Owned;
+
+    #[test]
+    fn what_a_runtime_calls_is_not_dead() {
+        let o = Owned::new()
+            .node("py-init", "method", &["name=__init__", "file=app/models.py"])
+            .node("go-init", "function", &["name=init", "file=cmd/main.go"])
+            .node("js-ctor", "method", &["name=constructor", "file=web/view.js"])
+            .node("orphan", "function", &["name=orphan", "file=app/models.py"]);
+        let found: Vec<usize> = candidates(&o.graph()).into_iter().map(|(v, _)| v).collect();
+        assert_eq!(found, [3]);
+    }
 
     fn program() -> Owned {
         Owned::new()

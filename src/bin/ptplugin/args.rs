@@ -45,6 +45,10 @@ pub enum Command {
     /// What build scripts use: the contract's WIT, C bindings, core module → component.
     #[command(subcommand)]
     Sdk(SdkCommand),
+    /// Follow a Parseltongue server: re-analyse when its graph changes, print findings that appeared or went.
+    Watch(WatchArgs),
+    /// Serve plugin analyses over HTTP in Parseltongue's style (/plugin-analysis-run-now?plugin=NAME).
+    Serve(ServeArgs),
     /// Import a graph (our JSON or a Parseltongue export) and report what was read, made and resolved.
     #[command(alias = "import-stats")]
     Import(ImportArgs),
@@ -327,10 +331,15 @@ pub struct RunArgs {
     #[command(flatten)]
     pub store: StoreArgs,
 
-    /// The graph: our JSON, a Parseltongue entities or edges export, or a v0.1.0 ISG snapshot
-    /// (told apart by their shape; see the README).
-    #[arg(long, value_name = "FILE")]
-    pub graph: PathBuf,
+    /// The graph: a running Parseltongue v1.7 server (http://HOST:PORT), a directory of its saved
+    /// answers, our JSON, a Parseltongue entities or edges export, or a v0.1.0 ISG snapshot (told
+    /// apart by their shape; see the README).
+    #[arg(long, value_name = "FILE|DIR|URL")]
+    pub graph: String,
+
+    /// With a server as --graph: only this folder scope (`L1` or `L1||L2`, as Parseltongue's `scope`).
+    #[arg(long, value_name = "SCOPE")]
+    pub scope: Option<String>,
 
     /// Parseltongue's edges export (pt02-level00) to go with an entities export as --graph.
     #[arg(long, value_name = "FILE")]
@@ -430,9 +439,10 @@ pub struct TestArgs {
     #[arg(default_value = ".")]
     pub project: PathBuf,
 
-    /// Also run it on this graph (our JSON or a Parseltongue export). Repeatable.
-    #[arg(long, value_name = "FILE")]
-    pub graph: Vec<PathBuf>,
+    /// Also run it on this graph (a file, a directory of saved server answers, or a Parseltongue
+    /// server's http://HOST:PORT). Repeatable.
+    #[arg(long, value_name = "FILE|DIR|URL")]
+    pub graph: Vec<String>,
 
     /// Refuse graph files larger than this, in MiB (a 1,000,000-node export is about 700 MB).
     #[arg(long, value_name = "N", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
@@ -465,10 +475,78 @@ pub enum SdkCommand {
     },
 }
 
+/// The plugins and graph `watch` and `serve` run.
+#[derive(Debug, Args)]
+pub struct LiveArgs {
+    /// The graph: a running Parseltongue v1.7 server (http://HOST:PORT); `serve` also takes a file.
+    #[arg(long, value_name = "URL")]
+    pub graph: String,
+
+    /// Only this folder scope of the server's graph (`L1` or `L1||L2`).
+    #[arg(long, value_name = "SCOPE")]
+    pub scope: Option<String>,
+
+    /// A plugin to run (`bundled:NAME`, a .wasm file, a plugin.toml or its directory). Repeatable;
+    /// default: every bundled analysis.
+    #[arg(long, value_name = "PLUGIN")]
+    pub plugin: Vec<String>,
+
+    /// The host policy (TOML) that grants capabilities and caps limits.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+
+    /// Refuse graphs larger than this, in MiB.
+    #[arg(long, value_name = "N", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
+    pub max_graph_mb: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    #[command(flatten)]
+    pub live: LiveArgs,
+
+    /// How often to read the server's change counters.
+    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_duration)]
+    pub interval: Duration,
+
+    /// Also pull the whole graph this often and compare, to catch edits that leave the counts
+    /// unchanged (0: never).
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration_or_zero)]
+    pub recheck: Duration,
+
+    /// Output: text, or one JSON object per line (an event each).
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub live: LiveArgs,
+
+    /// Where to listen.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:7780")]
+    pub listen: std::net::SocketAddr,
+
+    /// Allow listening on an address other than loopback (anyone who reaches it can run the plugins).
+    #[arg(long)]
+    pub allow_remote: bool,
+
+    /// Analysis requests served at once; more are refused with `overloaded` (429).
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub max_concurrent: u64,
+}
+
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// The graph: our JSON, a Parseltongue entities or edges export, or a v0.1.0 ISG snapshot.
-    pub graph: PathBuf,
+    /// The graph: a running Parseltongue v1.7 server (http://HOST:PORT), a directory of its saved
+    /// answers, our JSON, a Parseltongue entities or edges export, or a v0.1.0 ISG snapshot.
+    #[arg(value_name = "FILE|DIR|URL")]
+    pub graph: String,
+
+    /// With a server as the graph: only this folder scope (`L1` or `L1||L2`).
+    #[arg(long, value_name = "SCOPE")]
+    pub scope: Option<String>,
 
     /// Parseltongue's edges export (pt02-level00) to go with an entities export.
     #[arg(long, value_name = "FILE")]
@@ -553,6 +631,13 @@ pub struct ConformanceArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
+}
+
+fn parse_duration_or_zero(s: &str) -> Result<Duration, String> {
+    if s == "0" {
+        return Ok(Duration::ZERO);
+    }
+    humantime::parse_duration(s).map_err(|e| format!("{e} (e.g. 30s, 2m, or 0)"))
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {

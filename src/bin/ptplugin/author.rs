@@ -6,9 +6,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use parseltongue_plugins::sdk::{self, harness, scaffold};
-use parseltongue_plugins::{Error, Sandbox, files, import};
+use parseltongue_plugins::{Error, Sandbox, files};
 
 use crate::args::{NewArgs, SdkCommand, TestArgs};
+use crate::graph_source::graph_source;
 use crate::output::{self, Output, TestOutput};
 use crate::report::{Failure, PLUGIN_FAILED};
 
@@ -32,11 +33,11 @@ pub fn new(args: NewArgs) -> Result<ExitCode, Failure> {
 pub async fn test(sandbox: &Sandbox, args: TestArgs) -> Result<ExitCode, Failure> {
     let mut graphs = harness::standard_graphs();
     for path in &args.graph {
-        let imported = import::load_bounded(path, None, args.max_graph_mb * parseltongue_plugins::MIB)?;
+        let imported = graph_source(path, None, args.max_graph_mb, None)?.load().await?;
         graphs.push(harness::NamedGraph {
             name: format!(
                 "{} ({} nodes, {} edges)",
-                path.display(),
+                path,
                 imported.graph.nodes().len(),
                 imported.graph.edges().len()
             ),

@@ -1,4 +1,4 @@
-//! `ptplugin demo`: every bundled plugin on real Parseltongue data (v0.9.7's export of itself),
+//! `ptplugin demo`: every bundled plugin on real Parseltongue data (v1.7.2's HTTP answers about its own source),
 //! through the supervision runtime — the analyses concurrently, then the misbehaving plugins
 //! concurrently. Analyses report findings; faults must be stopped with their documented
 //! kind and the restarted instance must then answer a good call; floods must be bounded; escapes
@@ -32,7 +32,7 @@ struct Outcome {
 }
 
 pub async fn demo(sandbox: &Sandbox, args: DemoArgs) -> std::result::Result<ExitCode, Failure> {
-    // Real Parseltongue data: v0.9.7's export of its own repository, imported.
+    // Real Parseltongue data: v1.7.2's server answers about its own source, imported.
     let graph = Arc::new(bundled::parseltongue_sample().graph);
     let limits = Limits::default();
     // A real listener for the TCP escape fixture to aim at; it must never see a connection.
@@ -156,7 +156,7 @@ impl Output for DemoOutput<'_> {
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "Parseltongue plugins demo: {} bundled plugins on Parseltongue v0.9.7's export of itself ({} nodes, {} edges)",
+            "Parseltongue plugins demo: {} bundled plugins on Parseltongue v1.7.2's graph of its own source ({} nodes, {} edges)",
             self.plugins.len(),
             self.graph.nodes,
             self.graph.edges

@@ -2,18 +2,16 @@
 
 use std::process::ExitCode;
 
-use parseltongue_plugins::{Error, import};
+use parseltongue_plugins::Error;
 
 use crate::args::ImportArgs;
+use crate::graph_source::graph_source;
 use crate::output::{self, ImportOutput, Output};
 use crate::report::Failure;
 
-pub fn import(args: ImportArgs) -> Result<ExitCode, Failure> {
-    let imported = import::load_bounded(
-        &args.graph,
-        args.edges.as_deref(),
-        args.max_graph_mb * parseltongue_plugins::MIB,
-    )?;
+pub async fn import(args: ImportArgs) -> Result<ExitCode, Failure> {
+    let source = graph_source(&args.graph, args.edges.as_deref(), args.max_graph_mb, args.scope.as_deref())?;
+    let imported = source.load().await?;
     if let Some(output) = &args.output {
         std::fs::write(output, imported.graph.to_json())
             .map_err(|e| Error::Io { context: format!("cannot write {}", output.display()), source: e })?;

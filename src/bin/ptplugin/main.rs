@@ -6,16 +6,20 @@ mod author;
 mod conformance;
 mod demo;
 mod distribute;
+mod graph_source;
 mod import;
 mod inspect;
+mod live;
 mod output;
 mod plugin_source;
 mod policy;
 mod report;
 mod run;
+mod serve;
 mod soak;
 mod top;
 mod verify_bundle;
+mod watch;
 
 use std::process::ExitCode;
 
@@ -37,6 +41,7 @@ fn main() -> ExitCode {
         Command::Inspect(a) => a.format,
         Command::Demo(a) => a.format,
         Command::Import(a) => a.format,
+        Command::Watch(a) => a.format,
         Command::Test(a) => a.format,
         Command::Soak(a) => a.format,
         Command::Conformance(a) => a.format,
@@ -52,7 +57,8 @@ fn main() -> ExitCode {
         | Command::Sign(_)
         | Command::VerifyBundle(_)
         | Command::Rollback(_)
-        | Command::Top(_) => args::Format::Text,
+        | Command::Top(_)
+        | Command::Serve(_) => args::Format::Text,
     };
     match dispatch(cli) {
         Ok(code) => code,
@@ -71,7 +77,9 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Run(args) => runtime.block_on(run::run(&sandbox()?, args)),
         Command::Inspect(args) => inspect::inspect(&sandbox()?, args),
         Command::Demo(args) => runtime.block_on(demo::demo(&sandbox()?, args)),
-        Command::Import(args) => import::import(args),
+        Command::Import(args) => runtime.block_on(import::import(args)),
+        Command::Watch(args) => runtime.block_on(watch::watch(&sandbox()?, args)),
+        Command::Serve(args) => runtime.block_on(serve::serve(&sandbox()?, args)),
         Command::New(args) => author::new(args),
         Command::Test(args) => runtime.block_on(author::test(&sandbox()?, args)),
         Command::Sdk(command) => author::sdk(command),

@@ -6,19 +6,19 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use parseltongue_plugins::{
-    Analysis, Error, Graph, KvStore, MIB, PluginHost, PluginOptions, PluginSpec, PluginStatus, Sandbox,
-    Usage, import,
+    Analysis, Error, Graph, KvStore, PluginHost, PluginOptions, PluginSpec, PluginStatus, Sandbox, Usage,
 };
 
 use crate::args::RunArgs;
+use crate::graph_source::graph_source;
 use crate::output::{self, Output, RunOutput, RunPlugin};
 use crate::plugin_source::plugin_spec;
 use crate::report::{self, Failure};
 use parseltongue_plugins::audit::AuditLog;
 
 pub async fn run(sandbox: &Sandbox, args: RunArgs) -> Result<ExitCode, Failure> {
-    let graph =
-        Arc::new(import::load_bounded(&args.graph, args.edges.as_deref(), args.max_graph_mb * MIB)?.graph);
+    let source = graph_source(&args.graph, args.edges.as_deref(), args.max_graph_mb, args.scope.as_deref())?;
+    let graph = Arc::new(source.load().await?.graph);
     let mut options = PluginOptions::new().limits(args.limits.to_limits());
     for (key, value) in &args.config {
         options = options.config(key.clone(), value.clone());

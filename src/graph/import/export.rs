@@ -16,6 +16,8 @@ pub(crate) struct Shape {
     pub entities: Option<IgnoredAny>,
     pub export_metadata: Option<IgnoredAny>,
     pub metadata: Option<IgnoredAny>,
+    /// v1.7 server answers: `{success, endpoint, data, tokens}`.
+    pub success: Option<IgnoredAny>,
     #[serde(flatten)]
     pub other: BTreeMap<String, IgnoredAny>,
 }

@@ -58,6 +58,44 @@ impl<'a> IsgKey<'a> {
     }
 }
 
+/// A Parseltongue v1.7 key: `lang:type:name:rest`, where `rest` is `semantic_path:T<digits>`
+/// for a definition, `PATH:1-1` for a file, and for a by-name reference `unresolved-reference:0-0`,
+/// `external-dependency-CRATE:0-0` or just `0-0` (an import by name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServerKey<'a> {
+    /// Language: `rust`, `python`, `go`, …
+    pub lang: &'a str,
+    /// The key's type word: `fn`, `method`, `class`, `file`, `module`, …
+    pub kind: &'a str,
+    /// The name (`::` spelled `__`); for `file` keys, the sanitised path.
+    pub name: &'a str,
+    /// Everything after the name.
+    pub rest: &'a str,
+}
+
+impl<'a> ServerKey<'a> {
+    /// Splits a key; `None` when it has fewer than four `:`-separated parts or an empty one.
+    pub fn parse(key: &'a str) -> Option<ServerKey<'a>> {
+        let mut parts = key.splitn(4, ':');
+        let (lang, kind, name, rest) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+        if lang.is_empty() || kind.is_empty() || name.is_empty() || rest.is_empty() {
+            return None;
+        }
+        Some(ServerKey { lang, kind, name, rest })
+    }
+
+    /// `Some` for a by-name reference (a placeholder the server makes for every call target and
+    /// import), with the dependency it names if any; `None` for a definition or file.
+    pub fn by_name(&self) -> Option<Option<&'a str>> {
+        let rest = self.rest;
+        if rest == "0-0" || rest == "unresolved-reference:0-0" {
+            return Some(None);
+        }
+        let dependency = rest.strip_prefix("external-dependency-")?.strip_suffix(":0-0")?;
+        Some(Some(dependency))
+    }
+}
+
 fn parse_range(range: &str) -> Option<(u32, u32)> {
     let (start, end) = range.split_once('-')?;
     Some((start.parse().ok()?, end.parse().ok()?))
@@ -120,6 +158,22 @@ mod tests {
 
         assert_eq!(IsgKey::parse("nonsense"), None);
         assert_eq!(IsgKey::parse("rust::x:y:1-2"), None);
+    }
+
+    #[test]
+    fn server_keys_tell_definitions_from_references() {
+        let d = ServerKey::parse("rust:fn:alpha:____src_lib:T1593984834").unwrap();
+        assert_eq!((d.lang, d.kind, d.name, d.by_name()), ("rust", "fn", "alpha", None));
+        let u = ServerKey::parse("python:fn:helper:unresolved-reference:0-0").unwrap();
+        assert_eq!(u.by_name(), Some(None));
+        let x = ServerKey::parse("rust:module:Serialize:external-dependency-serde:0-0").unwrap();
+        assert_eq!(x.by_name(), Some(Some("serde")));
+        let m = ServerKey::parse("go:module:\"fmt\":0-0").unwrap();
+        assert_eq!((m.name, m.by_name()), ("\"fmt\"", Some(None)));
+        let f = ServerKey::parse("rust:file:__src_lib_rs:1-1").unwrap();
+        assert_eq!((f.kind, f.by_name()), ("file", None));
+        assert_eq!(ServerKey::parse("rust:fn:x"), None);
+        assert_eq!(ServerKey::parse("rust::x:T1"), None);
     }
 
     #[test]

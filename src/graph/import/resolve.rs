@@ -21,6 +21,9 @@ pub enum Resolution {
     SameFile,
     /// Several do; none in the caller's file, exactly one in the caller's crate.
     SameCrate,
+    /// The reference names the crate (a v1.7 `external-dependency-CRATE` of a crate in the
+    /// graph) and exactly one definition there carries the name.
+    NamedCrate,
     /// Several do and nothing tells them apart.
     Ambiguous,
     /// None does: a standard-library or third-party item, or code the export left out.
@@ -34,6 +37,7 @@ impl Resolution {
             Resolution::Unique => "unique",
             Resolution::SameFile => "same-file",
             Resolution::SameCrate => "same-crate",
+            Resolution::NamedCrate => "named-crate",
             Resolution::Ambiguous => "ambiguous",
             Resolution::External => "external",
         }
@@ -44,7 +48,22 @@ impl Resolution {
 #[derive(Debug, Clone)]
 pub(crate) struct Site {
     pub file: Option<String>,
+    /// The crate or package (see [`super::language::place`]).
     pub krate: Option<String>,
+    /// The language family ([`super::language::family`]): a name never resolves across families.
+    pub lang: Option<String>,
+}
+
+impl Site {
+    /// Nowhere in particular.
+    pub const NONE: Site = Site { file: None, krate: None, lang: None };
+
+    fn same_language(&self, other: &Site) -> bool {
+        match (&self.lang, &other.lang) {
+            (Some(a), Some(b)) => a == b,
+            _ => true,
+        }
+    }
 }
 
 /// Definitions by name, with their node index, node type and site.
@@ -78,9 +97,14 @@ impl NameIndex {
         from: &Site,
     ) -> Found {
         let Some(all) = self.by_name.get(name) else { return Found::None };
-        let candidates: Vec<&(usize, String, Site)> = all.iter().filter(|(_, t, _)| accepts(t)).collect();
+        let candidates: Vec<&(usize, String, Site)> =
+            all.iter().filter(|(_, t, site)| accepts(t) && site.same_language(from)).collect();
         match candidates.as_slice() {
             [] => return Found::None,
+            // `x.clone()` is any type's clone: the one in the graph is a candidate, no more.
+            [(node, t, _)] if t == "method" && STANDARD_TRAIT_METHODS.contains(&name) => {
+                return Found::Many(vec![*node]);
+            }
             [(node, ..)] => return Found::One(*node, Resolution::Unique),
             _ if caller_name == name => {
                 return Found::Many(candidates.iter().map(|(node, ..)| *node).collect());
@@ -108,6 +132,56 @@ impl NameIndex {
     }
 }
 
+impl NameIndex {
+    /// Looks `name` up among the definitions in `package` only (an import that names its crate).
+    pub fn resolve_in(&self, name: &str, accepts: impl Fn(&str) -> bool, package: &str) -> Found {
+        let Some(all) = self.by_name.get(name) else { return Found::None };
+        let hits: Vec<usize> = all
+            .iter()
+            .filter(|(_, t, site)| accepts(t) && site.krate.as_deref() == Some(package))
+            .map(|(node, ..)| *node)
+            .collect();
+        match hits.as_slice() {
+            [] => Found::None,
+            [one] => Found::One(*one, Resolution::NamedCrate),
+            _ => Found::Many(hits),
+        }
+    }
+}
+
+/// Methods of the standard traits and interfaces every type may implement (Rust's `Clone`,
+/// `Display`, `Iterator`, `From`…; Java's and JavaScript's `toString`/`equals`/`hashCode`; Go's
+/// `Stringer` and `error`). A call by one of these names is far more often to a library type's
+/// implementation than to the one definition of it in the graph, so a lone candidate is not a
+/// resolution: the target is `ambiguous` (with that one candidate).
+const STANDARD_TRAIT_METHODS: &[&str] = &[
+    "clone",
+    "to_string",
+    "fmt",
+    "eq",
+    "ne",
+    "next",
+    "default",
+    "from",
+    "into",
+    "try_from",
+    "try_into",
+    "from_str",
+    "drop",
+    "deref",
+    "deref_mut",
+    "as_ref",
+    "as_mut",
+    "hash",
+    "cmp",
+    "partial_cmp",
+    "toString",
+    "equals",
+    "hashCode",
+    "String",
+    "Error",
+];
+
 /// Which node types an edge of `edge_type` may point at by name.
 pub(crate) fn accepts(edge_type: &str) -> fn(&str) -> bool {
     match edge_type {
@@ -122,7 +196,7 @@ mod tests {
     use super::*;
 
     fn site(file: &str, krate: &str) -> Site {
-        Site { file: Some(file.into()), krate: Some(krate.into()) }
+        Site { file: Some(file.into()), krate: Some(krate.into()), lang: Some("rust".into()) }
     }
 
     fn index() -> NameIndex {
@@ -188,6 +262,35 @@ mod tests {
             one(ix.resolve("parse", accepts("Calls"), 0, "parse", &site("a/src/lib.rs", "a"))),
             (0, Resolution::Unique)
         );
+    }
+
+    #[test]
+    fn a_lone_standard_trait_method_is_only_a_candidate() {
+        let mut ix = NameIndex::default();
+        ix.add("clone", 7, "method", site("a/src/error.rs", "a"));
+        ix.add("clone_all", 8, "function", site("a/src/lib.rs", "a"));
+        assert!(matches!(
+            ix.resolve("clone", accepts("Calls"), usize::MAX, "", &site("a/src/lib.rs", "a")),
+            Found::Many(v) if v == [7]
+        ));
+        assert_eq!(
+            one(ix.resolve("clone_all", accepts("Calls"), usize::MAX, "", &site("a/src/x.rs", "a"))),
+            (8, Resolution::Unique)
+        );
+    }
+
+    #[test]
+    fn a_name_never_resolves_into_another_language() {
+        let mut ix = index();
+        let py = Site { lang: Some("python".into()), ..site("pkg/util.py", "pkg") };
+        ix.add("parse", 9, "function", py.clone());
+        // From Python, only the Python `parse`; from Rust, only the Rust one.
+        assert_eq!(one(ix.resolve("parse", accepts("Calls"), usize::MAX, "", &py)), (9, Resolution::Unique));
+        assert_eq!(
+            one(ix.resolve("parse", accepts("Calls"), usize::MAX, "", &site("a/src/lib.rs", "a"))),
+            (0, Resolution::Unique)
+        );
+        assert!(matches!(ix.resolve("Config", accepts("Uses"), usize::MAX, "", &py), Found::None));
     }
 
     #[test]

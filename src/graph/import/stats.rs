@@ -19,6 +19,9 @@ pub enum Format {
     Parseltongue,
     /// The Parseltongue v0.1.0 ISG snapshot (`nodes` keyed by `hash`, edges `{from, to, kind}`).
     ParseltongueLegacy,
+    /// Parseltongue v1.7's HTTP server (`pt08`): its entity list and edge pages, from the
+    /// network or saved response files.
+    ParseltongueServer,
 }
 
 impl fmt::Display for Format {
@@ -27,6 +30,7 @@ impl fmt::Display for Format {
             Format::Native => "native graph JSON",
             Format::Parseltongue => "Parseltongue export (v0.7+)",
             Format::ParseltongueLegacy => "Parseltongue ISG snapshot (v0.1.0)",
+            Format::ParseltongueServer => "Parseltongue HTTP server answers (v1.7)",
         })
     }
 }
@@ -53,6 +57,16 @@ pub struct ImportStats {
     pub edges_by_type: BTreeMap<String, usize>,
     /// By-name targets per edge type and how each was resolved.
     pub resolution: BTreeMap<String, BTreeMap<Resolution, usize>>,
+    /// Entities that were v1.7's by-name placeholders (`…:unresolved-reference:0-0`,
+    /// `…:external-dependency-CRATE:0-0`): never nodes themselves, resolved by name instead.
+    pub placeholders: usize,
+    /// Files the server re-indexed under a second spelling after an edit (v1.7's watcher); the
+    /// first copy's entities and edges are stale and left out.
+    pub reindexed_files: usize,
+    /// Entities left out as stale copies of re-indexed files.
+    pub stale_entities: usize,
+    /// Edges left out as stale copies of re-indexed files.
+    pub stale_edges: usize,
     /// Edges whose endpoint could not be matched at all (legacy hashes with no node); each got
     /// an `external` node so that nothing dangles.
     pub unmatched_endpoints: usize,
@@ -78,7 +92,12 @@ impl ImportStats {
 
     /// By-name targets that resolved to one definition (unique, same file or same crate).
     pub fn resolved(&self) -> usize {
-        self.count(|r| matches!(r, Resolution::Unique | Resolution::SameFile | Resolution::SameCrate))
+        self.count(|r| {
+            matches!(
+                r,
+                Resolution::Unique | Resolution::SameFile | Resolution::SameCrate | Resolution::NamedCrate
+            )
+        })
     }
 
     /// By-name targets with this outcome, over all edge types.
@@ -95,6 +114,20 @@ impl fmt::Display for ImportStats {
             "read: {} entities ({} duplicate), {} edges ({} duplicate)",
             self.entities_read, self.duplicate_entities, self.edges_read, self.duplicate_edges
         )?;
+        if self.placeholders > 0 {
+            writeln!(
+                f,
+                "by-name placeholders among the entities (resolved by name, not nodes): {}",
+                self.placeholders
+            )?;
+        }
+        if self.reindexed_files > 0 {
+            writeln!(
+                f,
+                "re-indexed files: {} (their stale first copies left out: {} entities, {} edges)",
+                self.reindexed_files, self.stale_entities, self.stale_edges
+            )?;
+        }
         writeln!(f, "graph: {} nodes, {} edges, none dangling", self.nodes(), self.edges())?;
         let list = |m: &BTreeMap<String, usize>| {
             m.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ")

@@ -1,4 +1,10 @@
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::resolve::Resolution;
 use super::*;
+use crate::contract::GraphNode;
 use crate::error::ErrorKind;
 
 fn entity(key: &str, entity_type: &str, name: &str, file: &str, visibility: &str) -> String {
@@ -243,4 +249,171 @@ fn errors_in_the_edges_file_name_the_edges_file() {
     assert!(message.contains("over the limit of 10 bytes"), "{message}");
     let err = load("/dev/zero", None).unwrap_err();
     assert!(err.to_string().contains("not a regular file"), "{err}");
+}
+
+/// A v1.7 server's two answers: entities `(key, file, type)` and edges `(from, to, type, location)`.
+fn answers(entities: &[(&str, &str, &str)], edges: &[(&str, &str, &str, &str)]) -> (String, String) {
+    let entities: Vec<Value> = entities
+        .iter()
+        .map(|(key, file, t)| {
+            let lang = key.split(':').next().unwrap();
+            serde_json::json!({"key": key, "file_path": file, "entity_type": t, "entity_class": "CODE", "language": lang})
+        })
+        .collect();
+    let edges: Vec<Value> = edges
+        .iter()
+        .map(|(f, t, e, l)| serde_json::json!({"from_key": f, "to_key": t, "edge_type": e, "source_location": l}))
+        .collect();
+    let total = edges.len();
+    (
+        serde_json::json!({"success": true, "endpoint": "/code-entities-list-all", "data": {"total_count": entities.len(), "entities": entities}, "tokens": 1}).to_string(),
+        serde_json::json!({"success": true, "endpoint": "/dependency-edges-list-all", "data": {"total_count": total, "returned_count": total, "limit": 2000, "offset": 0, "edges": edges}, "tokens": 1}).to_string(),
+    )
+}
+
+#[test]
+fn server_answers_resolve_placeholders_by_name_within_their_language() {
+    let (entities, edges) = answers(
+        &[
+            ("rust:fn:alpha:____src_lib:T1", "./src/lib.rs", "function"),
+            ("rust:fn:beta:____src_lib:T2", "./src/lib.rs", "function"),
+            ("rust:fn:alpha:unresolved-reference:0-0", "unresolved-reference", "function"),
+            ("rust:fn:beta:unresolved-reference:0-0", "unresolved-reference", "function"),
+            ("python:fn:beta:____py_util:T3", "./py/util.py", "function"),
+            ("rust:struct:Config:____core_src_lib:T4", "./core/src/lib.rs", "struct"),
+            ("rust:module:Config:external-dependency-core:0-0", "unresolved-reference", "module"),
+        ],
+        &[
+            (
+                "rust:fn:alpha:____src_lib:T1",
+                "rust:fn:beta:unresolved-reference:0-0",
+                "Calls",
+                "./src/lib.rs:3",
+            ),
+            (
+                "rust:fn:beta:____src_lib:T2",
+                "rust:fn:alpha:unresolved-reference:0-0",
+                "Calls",
+                "./src/lib.rs:7",
+            ),
+            (
+                "rust:fn:beta:____src_lib:T2",
+                "rust:fn:unwrap:unresolved-reference:0-0",
+                "Calls",
+                "./src/lib.rs:8",
+            ),
+            (
+                "python:fn:beta:____py_util:T3",
+                "python:fn:alpha:unresolved-reference:0-0",
+                "Calls",
+                "./py/util.py:2",
+            ),
+            // A definition only an edge names (its file has tests): its file from the location.
+            (
+                "rust:fn:it_works:____src_lib:T9",
+                "rust:fn:alpha:unresolved-reference:0-0",
+                "Calls",
+                "./src/lib.rs:40",
+            ),
+            (
+                "rust:file:__src_lib_rs:1-1",
+                "rust:module:Config:external-dependency-core:0-0",
+                "Uses",
+                "./src/lib.rs:1",
+            ),
+            ("go:file:__main_go:1-1", "go:module:\"fmt\":0-0", "Uses", "./main.go:2"),
+        ],
+    );
+    let Imported { graph: g, stats } = from_server_texts(&entities, &[&edges]).unwrap();
+    assert_eq!(stats.format, Format::ParseltongueServer);
+    assert_eq!(stats.placeholders, 3, "placeholders are never nodes");
+    assert!(g.nodes().iter().all(|n| !n.id.contains("unresolved-reference")));
+    assert_eq!(targets(&g, "rust:fn:alpha:____src_lib:T1"), [("rust:fn:beta:____src_lib:T2", "Calls")]);
+    assert_eq!(
+        targets(&g, "rust:fn:beta:____src_lib:T2"),
+        [("rust:external:unwrap", "Calls"), ("rust:fn:alpha:____src_lib:T1", "Calls")]
+    );
+    // Python's `alpha` is no Rust function.
+    assert_eq!(targets(&g, "python:fn:beta:____py_util:T3"), [("python:external:alpha", "Calls")]);
+    // An import naming a crate of the graph resolves inside it.
+    assert_eq!(
+        targets(&g, "rust:file:__src_lib_rs:1-1"),
+        [("rust:struct:Config:____core_src_lib:T4", "Uses")]
+    );
+    assert_eq!(stats.resolution["Uses"][&Resolution::NamedCrate], 1);
+    assert_eq!(targets(&g, "go:file:__main_go:1-1"), [("go:import:fmt", "Uses")], "quotes dropped");
+
+    let test_fn = node(&g, "rust:fn:it_works:____src_lib:T9");
+    assert_eq!(
+        (meta(test_fn, "file"), meta(test_fn, "origin")),
+        (Some("./src/lib.rs"), Some("edge-endpoint"))
+    );
+    let alpha = node(&g, "rust:fn:alpha:____src_lib:T1");
+    assert_eq!((meta(alpha, "line_start"), meta(alpha, "line_source")), (Some("3"), Some("edge")));
+    assert_eq!((meta(alpha, "language"), meta(alpha, "module")), (Some("rust"), Some("crate")));
+    assert_eq!(meta(node(&g, "python:fn:beta:____py_util:T3"), "module"), Some("py.util"));
+    assert_eq!(meta(node(&g, "rust:file:__src_lib_rs:1-1"), "file"), Some("./src/lib.rs"));
+}
+
+#[test]
+fn a_file_the_server_reindexed_counts_once_in_its_newer_form() {
+    // `./src/lib.rs` as pt01 indexed it; `/w/app/src/lib.rs` as the watcher re-indexed it after
+    // an edit that removed `beta`'s call back to `alpha`.
+    let (entities, edges) = answers(
+        &[
+            ("rust:fn:alpha:____src_lib:T1", "./src/lib.rs", "function"),
+            ("rust:fn:beta:____src_lib:T2", "./src/lib.rs", "function"),
+            ("rust:fn:alpha:___w_app_src_lib:T5", "/w/app/src/lib.rs", "function"),
+            ("rust:fn:beta:___w_app_src_lib:T6", "/w/app/src/lib.rs", "function"),
+            ("rust:fn:main:____src_main:T7", "./src/main.rs", "function"),
+        ],
+        &[
+            (
+                "rust:fn:alpha:____src_lib:T1",
+                "rust:fn:beta:unresolved-reference:0-0",
+                "Calls",
+                "./src/lib.rs:1",
+            ),
+            (
+                "rust:fn:beta:____src_lib:T2",
+                "rust:fn:alpha:unresolved-reference:0-0",
+                "Calls",
+                "./src/lib.rs:2",
+            ),
+            (
+                "rust:fn:alpha:___w_app_src_lib:T5",
+                "rust:fn:beta:unresolved-reference:0-0",
+                "Calls",
+                "/w/app/src/lib.rs:1",
+            ),
+            (
+                "rust:fn:main:____src_main:T7",
+                "rust:fn:alpha:unresolved-reference:0-0",
+                "Calls",
+                "./src/main.rs:3",
+            ),
+        ],
+    );
+    let Imported { graph: g, stats } = from_server_texts(&entities, &[&edges]).unwrap();
+    assert_eq!((stats.reindexed_files, stats.stale_entities, stats.stale_edges), (1, 2, 2));
+    assert!(g.nodes().iter().all(|n| !n.id.contains("____src_lib")), "the stale copy is gone");
+    // One `alpha`, so `main` resolves uniquely, and no cycle is left.
+    assert_eq!(targets(&g, "rust:fn:main:____src_main:T7"), [("rust:fn:alpha:___w_app_src_lib:T5", "Calls")]);
+    assert!(targets(&g, "rust:fn:beta:___w_app_src_lib:T6").is_empty());
+    // The newer copy is spelled like every other file.
+    let alpha = node(&g, "rust:fn:alpha:___w_app_src_lib:T5");
+    assert_eq!((meta(alpha, "file"), meta(alpha, "crate")), (Some("./src/lib.rs"), Some("crate")));
+}
+
+#[test]
+fn server_answers_that_are_not_a_graph_say_so() {
+    let (entities, edges) = answers(&[("nonsense", "./a.rs", "function")], &[]);
+    let e = from_server_texts(&entities, &[&edges]).unwrap_err().to_string();
+    assert!(e.contains("entities[0].key: `nonsense` is not a Parseltongue key"), "{e}");
+    let health = r#"{"success":true,"status":"ok","endpoint":"/server-health-check-status"}"#;
+    let e = from_texts(health, None).unwrap_err().to_string();
+    assert!(e.contains("answer to /server-health-check-status") && e.contains("--graph http://"), "{e}");
+    let (entities, _) = answers(&[], &[]);
+    let e = from_texts(&entities, None).unwrap_err().to_string();
+    assert!(e.contains("has no edges"), "{e}");
 }

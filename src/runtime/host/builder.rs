@@ -57,6 +57,7 @@ pub struct PluginHostBuilder {
     audit: Option<AuditSource>,
     kv: Option<KvStore>,
     metrics_endpoint: Option<SocketAddr>,
+    own_metrics: bool,
 }
 
 /// Where the audit trail comes from.
@@ -83,6 +84,13 @@ impl PluginHostBuilder {
     /// records through the `metrics` crate's global recorder, if the program installed one.
     pub fn metrics_endpoint(mut self, addr: SocketAddr) -> Self {
         self.metrics_endpoint = Some(addr);
+        self
+    }
+
+    /// Keeps the host's own Prometheus recorder without serving it: [`PluginHost::prometheus_text`]
+    /// renders it for an embedder that serves metrics itself (`ptplugin serve`'s `/metrics`).
+    pub fn own_metrics(mut self) -> Self {
+        self.own_metrics = true;
         self
     }
 
@@ -209,6 +217,7 @@ impl PluginHostBuilder {
         };
         let (listener, sink) = match self.metrics_endpoint {
             Some(addr) => (Some(endpoint::bind(addr).await?), MetricsSink::prometheus()),
+            None if self.own_metrics => (None, MetricsSink::prometheus()),
             None => (None, MetricsSink::Global),
         };
         let events = Events::new(EVENT_BUFFER, audit);
