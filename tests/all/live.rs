@@ -118,6 +118,30 @@ async fn cycle_finder_over_http_finds_the_cycle_pt08_misses_in_every_language() 
     drop(server);
 }
 
+/// A child process killed when the test ends, however it ends (a failed assertion must not leave
+/// a `watch` or `serve` running).
+struct Reaped(Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl std::ops::Deref for Reaped {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Reaped {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
 /// Lines of a child's stdout, as they come.
 fn lines(child: &mut Child) -> mpsc::Receiver<String> {
     let stdout = child.stdout.take().unwrap();
@@ -168,13 +192,15 @@ fn appeared(event: &Value, plugin: &str, text: &str, field: &str) -> bool {
 #[test]
 fn watch_reports_a_new_cycle_as_it_appears_and_disappears_and_outlives_the_server() {
     let mut server = polyglot_server();
-    let mut watch = ptplugin()
-        .args(["watch", "--graph", &server.url(), "--plugin", "bundled:cycle-finder"])
-        .args(["--interval", "300ms", "--format", "json"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut watch = Reaped(
+        ptplugin()
+            .args(["watch", "--graph", &server.url(), "--plugin", "bundled:cycle-finder"])
+            .args(["--interval", "300ms", "--format", "json"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     let events = lines(&mut watch);
     let baseline = wait_for(&events, Duration::from_secs(60), "baseline", |e| e["event"] == "baseline");
     assert!(baseline["findings"]["cycle-finder"].to_string().contains("alpha"), "{baseline}");
@@ -222,13 +248,15 @@ fn watch_reports_a_new_cycle_as_it_appears_and_disappears_and_outlives_the_serve
 #[tokio::test(flavor = "multi_thread")]
 async fn serve_answers_in_parseltongues_envelope_with_real_plugins() {
     let server = tokio::task::spawn_blocking(polyglot_server).await.unwrap();
-    let mut serve = ptplugin()
-        .args(["serve", "--graph", &server.url(), "--listen", "127.0.0.1:0"])
-        .args(["--plugin", "bundled:cycle-finder", "--plugin", "bundled:fault-panic"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut serve = Reaped(
+        ptplugin()
+            .args(["serve", "--graph", &server.url(), "--listen", "127.0.0.1:0"])
+            .args(["--plugin", "bundled:cycle-finder", "--plugin", "bundled:fault-panic"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     let out = lines(&mut serve);
     let first = out.recv_timeout(Duration::from_secs(60)).expect("serve says where it listens");
     let base =

@@ -51,6 +51,16 @@ pub fn surfaces(graph: &CodeGraph<'_>) -> Vec<ModuleSurface> {
 
 /// Findings for the widest `top` modules; recommendations for those above `max_public`.
 pub fn report(graph: &CodeGraph<'_>, top: usize, max_public: usize) -> Report {
+    if !graph.nodes.iter().any(|n| n.get("visibility").is_some()) {
+        return Report {
+            findings: vec![
+                "no definition in the graph records a visibility (Parseltongue v1.7's server gives none): the public API cannot be measured"
+                    .into(),
+            ],
+            recommendations: Vec::new(),
+            summary: "no visibility recorded".into(),
+        };
+    }
     let all = surfaces(graph);
     let total: usize = all.iter().map(ModuleSurface::public_total).sum();
     let items: usize = all.iter().map(|s| s.items).sum();
@@ -106,6 +116,14 @@ mod tests {
             s.iter().map(|m| (m.module.as_str(), m.public_total(), m.items)).collect();
         assert_eq!(got, [("core::parse", 3, 4), ("core", 1, 1)]);
         assert_eq!(s[0].public.get("function"), Some(&1));
+    }
+
+    #[test]
+    fn a_graph_without_visibility_says_so_instead_of_counting_zero() {
+        let o = Owned::new().node("f", "function", &["name=f", "module=m"]);
+        let r = report(&o.graph(), 5, 20);
+        assert_eq!(r.findings.len(), 1);
+        assert!(r.findings[0].starts_with("no definition in the graph records a visibility"), "{:?}", r.findings);
     }
 
     #[test]
