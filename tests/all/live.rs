@@ -403,6 +403,20 @@ fn a_server_that_cannot_serve_a_graph_is_a_clear_error_exit_2() {
         let all = error.to_string();
         assert!(all.contains(says), "{url}: expected `{says}` in {all}");
     }
+
+    // An answer larger than --max-graph-mb is cut off while it streams in, not read whole.
+    let big: &'static str = Box::leak(
+        format!(
+            r#"{{"success":true,"endpoint":"/code-entities-list-all","data":{{"entities":[]}},"pad":"{}"}}"#,
+            "x".repeat(3 << 20)
+        )
+        .into_boxed_str(),
+    );
+    let url = answering("HTTP/1.1 200 OK\r\ncontent-type: application/json", big);
+    let out = ptplugin().args(["import", &url, "--max-graph-mb", "1", "--format", "json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let error = json(&out)["error"].to_string();
+    assert!(error.contains("larger than 1 MiB") && error.contains("--max-graph-mb"), "{error}");
 }
 
 #[test]

@@ -123,7 +123,11 @@ mod tests {
         let o = Owned::new().node("f", "function", &["name=f", "module=m"]);
         let r = report(&o.graph(), 5, 20);
         assert_eq!(r.findings.len(), 1);
-        assert!(r.findings[0].starts_with("no definition in the graph records a visibility"), "{:?}", r.findings);
+        assert!(
+            r.findings[0].starts_with("no definition in the graph records a visibility"),
+            "{:?}",
+            r.findings
+        );
     }
 
     #[test]
