@@ -54,6 +54,17 @@ async fn cycle_finder_over_http_finds_the_cycle_pt08_misses_in_every_language() 
     assert_eq!(paged.stats.edges_read, total);
     assert_eq!(paged.graph, whole.graph);
 
+    // A folder scope (pt08's `scope=L1`): only that folder's definitions.
+    let scoped = ServerSource::new(&url).unwrap().scope("pkg").fetch().await.unwrap();
+    let entities: Vec<&str> = scoped
+        .graph
+        .nodes()
+        .iter()
+        .filter(|n| meta(n, "origin") == Some("entity"))
+        .map(|n| meta(n, "file").unwrap())
+        .collect();
+    assert!(!entities.is_empty() && entities.iter().all(|f| f.starts_with("./pkg/")), "{entities:?}");
+
     // Names resolve within their language only, and each language gets its own modules.
     let g = &paged.graph;
     let by_id = |id: &str| g.nodes().iter().find(|n| n.id == id).unwrap();
