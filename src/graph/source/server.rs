@@ -152,10 +152,10 @@ impl ServerSource {
                 Some(edges) => return import::from_answers(list.entities, edges),
                 None if restarts < RESTARTS => restarts += 1,
                 None => {
-                    return Err(self.error(
-                        responses::EDGES,
-                        format!("the edge count kept changing during {RESTARTS} pulls: the server is re-indexing; try again"),
-                    ));
+                    let why = format!(
+                        "the edge count kept changing during {RESTARTS} pulls: the server is re-indexing; try again"
+                    );
+                    return Err(self.error(why));
                 }
             }
         }
@@ -167,10 +167,10 @@ impl ServerSource {
         let first: EdgePage = self.get(responses::EDGES, &[("limit", &limit), ("offset", "0")]).await?;
         let total = first.total_count;
         if first.edges.is_empty() && total > 0 {
-            return Err(self.error(
-                responses::EDGES,
-                format!("says there are {total} edges but sent none from offset 0"),
-            ));
+            let route = responses::EDGES;
+            return Err(
+                self.error(format!("{route} says there are {total} edges but sent none from offset 0"))
+            );
         }
         let step = first.edges.len().max(1);
         let offsets: Vec<String> = (step..total).step_by(step).map(|o| o.to_string()).collect();
@@ -185,7 +185,7 @@ impl ServerSource {
         }
         let mut pages = vec![first];
         pages.extend(rest);
-        responses::join_pages(pages).map(Some).map_err(|e| self.error(responses::EDGES, e.to_string()))
+        responses::join_pages(pages).map(Some).map_err(|e| self.error(e.to_string()))
     }
 
     /// The server's change counters.
@@ -230,12 +230,16 @@ impl ServerSource {
             .await
             .map_err(|e| e.error)?;
         let text = String::from_utf8(body)
-            .map_err(|_| self.error(route, "answered with bytes that are not UTF-8 text".into()))?;
+            .map_err(|_| self.error(format!("answered {route} with bytes that are not UTF-8 text")))?;
         if !text.trim_start().starts_with('{') {
             let preview: String = text.chars().take(200).collect();
-            return Err(self.error(route, format!("answered with something that is not JSON: {preview:?}")));
+            return Err(self.error(format!("answered {route} with something that is not JSON: {preview:?}")));
         }
-        responses::open(&text, route).map_err(|e| self.error(route, e.to_string()))
+        responses::open(&text, route).map_err(|e| match e {
+            // Shape errors say where in the answer; say which answer.
+            Error::InvalidGraph { line: Some(_), .. } => self.error(format!("{route}: {e}")),
+            e => self.error(e.to_string()),
+        })
     }
 
     /// One GET: the body if the status is a success, read up to the byte limit.
@@ -253,7 +257,7 @@ impl ServerSource {
                 _ if said.is_empty() => format!("answered {route} with HTTP {status}"),
                 _ => format!("answered {route} with HTTP {status}: {said}"),
             };
-            return Err(Attempt { retry: status.is_server_error(), error: self.error(&route, message) });
+            return Err(Attempt { retry: status.is_server_error(), error: self.error(message) });
         }
         let mut body = Vec::new();
         loop {
@@ -263,7 +267,7 @@ impl ServerSource {
                         let mib = self.max_bytes / (1024 * 1024);
                         let message =
                             format!("the answer to {route} is larger than {mib} MiB (raise --max-graph-mb)");
-                        return Err(Attempt { retry: false, error: self.error(&route, message) });
+                        return Err(Attempt { retry: false, error: self.error(message) });
                     }
                     body.extend_from_slice(&chunk);
                 }
@@ -297,7 +301,7 @@ impl ServerSource {
         }
     }
 
-    fn error(&self, _route: &str, message: String) -> Error {
+    fn error(&self, message: String) -> Error {
         Error::GraphServer { url: self.url().to_string(), message, source: None }
     }
 }
