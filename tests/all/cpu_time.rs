@@ -1,15 +1,23 @@
 //! The per-call time limit counts the CPU time the plugin's code uses, not the time the machine
 //! takes to give it: a plugin sharing its core with busy threads runs slower, not into a timeout.
 //! The tests make a busy machine for real: the test thread (which runs the guest, on a
-//! current-thread runtime) and three spinning threads are pinned to one core.
+//! current-thread runtime) and spinning threads are pinned to one core.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use parseltongue_plugins::{Clock, Error, ErrorKind, Limits, PluginOptions, Usage};
 
 use crate::support::{load, small_graph};
+
+/// The tests that share a core with spinners take turns: two of them pinned to the same core at
+/// once would each see the other's spinners and measure neither setup.
+static CORE: Mutex<()> = Mutex::new(());
+
+fn take_the_core() -> MutexGuard<'static, ()> {
+    CORE.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 
 /// Pins the calling thread to the first core this process may use.
 fn pin() {
@@ -69,6 +77,7 @@ async fn spin(iterations: Option<u64>, limits: Limits) -> (Result<(), Error>, Us
 
 #[tokio::test]
 async fn a_plugin_slowed_down_by_a_busy_core_is_not_timed_out() {
+    let _core = take_the_core();
     pin();
     let generous = Limits::default().with_cpu_time(Duration::from_secs(20));
     // Calibrate: iterations for about 150 ms of CPU on this machine, alone on the core.
@@ -80,21 +89,34 @@ async fn a_plugin_slowed_down_by_a_busy_core_is_not_timed_out() {
     let (outcome, alone) = spin(Some(iterations), generous).await;
     outcome.expect("a bounded spin returns");
 
-    // Twice the CPU it needs; three busy threads on its core make it take about four times as long.
+    // Twice the CPU it needs; busy threads on its core make it take several times as long. A
+    // virtual machine's CPU clock is noisy (a neighbour's steal time can count as ours), so the
+    // premise — the call took longer on the wall than its limit — is checked, and the core made
+    // busier until it holds. Every attempt must be slowed down, never stopped.
     let limit = alone.cpu_time * 2;
     let limits = Limits::default().with_cpu_time(limit);
-    let busy = Busy::start(3);
-    let (outcome, shared) = spin(Some(iterations), limits.clone()).await;
+    let mut shared_once = None;
+    for spinners in [3, 7, 15] {
+        let busy = Busy::start(spinners);
+        let (outcome, shared) = spin(Some(iterations), limits.clone()).await;
+        drop(busy);
+        outcome.unwrap_or_else(|e| {
+            panic!("slowed down, not stopped: {e}; alone {alone:?}, shared with {spinners}: {shared:?}")
+        });
+        assert!(shared.cpu_time < limit, "{shared:?}");
+        if shared.wall_time > limit {
+            shared_once = Some(spinners);
+            break;
+        }
+    }
+    let spinners = shared_once.unwrap_or_else(|| {
+        panic!("the core was never shared enough for a wall-clock limit of {limit:?} to stop the call")
+    });
+
     // And a plugin that never stops is still stopped, by its CPU time, on the busy core.
+    let busy = Busy::start(spinners);
     let (endless, endless_usage) = spin(None, limits).await;
     drop(busy);
-
-    outcome.unwrap_or_else(|e| panic!("slowed down, not stopped: {e}; alone {alone:?}, shared {shared:?}"));
-    assert!(
-        shared.wall_time > limit,
-        "the core was shared (a wall-clock limit of {limit:?} would have stopped it): {shared:?}"
-    );
-    assert!(shared.cpu_time < limit, "{shared:?}");
     let error = endless.unwrap_err();
     assert!(matches!(error, Error::Timeout { clock: Clock::Cpu, .. }), "{error}");
     assert!(endless_usage.cpu_time >= limit, "{endless_usage:?}");
@@ -103,6 +125,7 @@ async fn a_plugin_slowed_down_by_a_busy_core_is_not_timed_out() {
 
 #[tokio::test]
 async fn the_wall_clock_backstop_stops_a_plugin_starved_of_cpu() {
+    let _core = take_the_core();
     pin();
     // On a core shared four ways, one second of wall time comes long before one second of CPU.
     let limits =
