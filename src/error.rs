@@ -22,6 +22,10 @@ pub enum ErrorKind {
     Trap,
     /// The plugin's result broke the output limits or the contract's value ranges.
     OutputLimit,
+    /// The plugin's result is malformed: a finding names a node the graph does not have, a
+    /// string is not UTF-8 or lies outside the plugin's memory, a rule id is not one. The
+    /// instance is dropped, as after a trap.
+    InvalidOutput,
     /// The bytes are not a WebAssembly component this host can compile.
     InvalidComponent,
     /// A valid component, but not of the `analyzer` world (or of another contract version).
@@ -66,13 +70,14 @@ pub enum ErrorKind {
 
 impl ErrorKind {
     /// Every kind, in documentation order.
-    pub const ALL: [ErrorKind; 25] = [
+    pub const ALL: [ErrorKind; 26] = [
         ErrorKind::Timeout,
         ErrorKind::FuelExhausted,
         ErrorKind::MemoryLimit,
         ErrorKind::StackOverflow,
         ErrorKind::Trap,
         ErrorKind::OutputLimit,
+        ErrorKind::InvalidOutput,
         ErrorKind::InvalidComponent,
         ErrorKind::Incompatible,
         ErrorKind::InvalidGraph,
@@ -103,6 +108,7 @@ impl ErrorKind {
             ErrorKind::StackOverflow => "stack-overflow",
             ErrorKind::Trap => "trap",
             ErrorKind::OutputLimit => "output-limit",
+            ErrorKind::InvalidOutput => "invalid-output",
             ErrorKind::InvalidComponent => "invalid-component",
             ErrorKind::Incompatible => "incompatible",
             ErrorKind::InvalidGraph => "invalid-graph",
@@ -152,6 +158,7 @@ impl ErrorKind {
                 | ErrorKind::StackOverflow
                 | ErrorKind::Trap
                 | ErrorKind::Throttled
+                | ErrorKind::InvalidOutput
         )
     }
 }
@@ -206,6 +213,12 @@ pub enum Error {
         /// Which limit, and by how much.
         message: String,
     },
+    /// See [`ErrorKind::InvalidOutput`].
+    #[error("the plugin's result is malformed: {message}")]
+    InvalidOutput {
+        /// What is wrong with it, and where.
+        message: String,
+    },
     /// See [`ErrorKind::InvalidComponent`].
     #[error("not a usable WebAssembly component: {message}")]
     InvalidComponent {
@@ -216,7 +229,9 @@ pub enum Error {
         source: Option<Cause>,
     },
     /// See [`ErrorKind::Incompatible`].
-    #[error("the component does not implement the parseltongue:plugin/analyzer@0.1 contract: {message}")]
+    #[error(
+        "the component does not implement the parseltongue:plugin/analyzer contract (0.2 or 0.1): {message}"
+    )]
     Incompatible {
         /// The missing export or unknown import.
         message: String,
@@ -440,6 +455,7 @@ impl Error {
             Error::StackOverflow { .. } => ErrorKind::StackOverflow,
             Error::Trap { .. } => ErrorKind::Trap,
             Error::OutputLimit { .. } => ErrorKind::OutputLimit,
+            Error::InvalidOutput { .. } => ErrorKind::InvalidOutput,
             Error::InvalidComponent { .. } => ErrorKind::InvalidComponent,
             Error::Incompatible { .. } => ErrorKind::Incompatible,
             Error::InvalidGraph { .. } => ErrorKind::InvalidGraph,

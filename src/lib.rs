@@ -105,7 +105,10 @@ mod runtime;
 mod sandbox;
 pub mod sdk;
 
-pub use contract::{AnalysisResult, CONTRACT_VERSION, GraphEdge, GraphNode, Level, Surface, WORLD};
+pub use contract::{
+    AnalysisResult, CONTRACT_VERSION, Columns, Contract, Finding, GraphEdge, GraphNode, Level, NodeRef,
+    Report, Rule, Severity, Surface, WORLD,
+};
 pub use distribution::{Distribution, VerifiedArtifact};
 pub use error::{Clock, Error, ErrorKind, InvalidLimit, Result};
 pub use graph::source::{GraphSource, ServerCounters, ServerSource};

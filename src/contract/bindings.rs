@@ -20,7 +20,7 @@ pub use exports::parseltongue::plugin::parseltongue_plugin::{AnalysisResult, Gra
 pub use parseltongue::plugin::host::{GraphEdge, Level};
 pub(crate) use {AnalyzerKv as Analyzer, AnalyzerKvPre as AnalyzerPre};
 
-/// The contract version this host implements; plugins built against any `0.1.x` fit.
+/// The seed's contract version (0.1); plugins built against any `0.1.x` fit. See [`Contract`](crate::Contract) for both.
 pub const CONTRACT_VERSION: &str = "0.1.0";
 /// The interface every plugin must export.
 pub const EXPORT_INTERFACE: &str = "parseltongue:plugin/parseltongue-plugin";

@@ -1,11 +1,72 @@
-//! Whether a compiled component fits the `parseltongue:plugin/analyzer@0.1` contract, decided
+//! Which contract a compiled component implements (0.1 or 0.2) and whether it fits it, decided
 //! from its declared imports and exports so that refusals can say exactly what is wrong.
 
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
+use crate::contract::columnar;
 use crate::contract::{EXPORT_INTERFACE, HOST_INTERFACE, KV_INTERFACE};
 use crate::error::Error;
+
+/// A contract version this host implements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum Contract {
+    /// `parseltongue:plugin@0.1`: the seed's contract (nodes as records of strings, edges from
+    /// `host.edges`, findings as strings). Kept working for the plugins written for it.
+    #[serde(rename = "0.1")]
+    V0_1,
+    /// `parseltongue:plugin@0.2`: the graph as columns, findings as records, a `rules` export.
+    #[serde(rename = "0.2")]
+    V0_2,
+}
+
+impl Contract {
+    /// Every contract this host implements, newest first.
+    pub const ALL: [Contract; 2] = [Contract::V0_2, Contract::V0_1];
+
+    /// The exact version this host implements (`0.1.0`, `0.2.0`); any patch of its minor fits.
+    pub fn version(self) -> &'static str {
+        match self {
+            Contract::V0_1 => "0.1.0",
+            Contract::V0_2 => "0.2.0",
+        }
+    }
+
+    /// `parseltongue:plugin/analyzer@0.2.0`.
+    pub fn world(self) -> String {
+        format!("parseltongue:plugin/analyzer@{}", self.version())
+    }
+
+    fn minor(self) -> u64 {
+        match self {
+            Contract::V0_1 => 1,
+            Contract::V0_2 => 2,
+        }
+    }
+
+    fn export(self) -> &'static str {
+        match self {
+            Contract::V0_1 => EXPORT_INTERFACE,
+            Contract::V0_2 => columnar::EXPORT_INTERFACE,
+        }
+    }
+
+    fn imports(self) -> &'static [&'static str] {
+        match self {
+            Contract::V0_1 => &[HOST_INTERFACE, KV_INTERFACE],
+            Contract::V0_2 => &[HOST_INTERFACE, KV_INTERFACE, columnar::TYPES_INTERFACE],
+        }
+    }
+}
+
+impl std::fmt::Display for Contract {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Contract::V0_1 => "0.1",
+            Contract::V0_2 => "0.2",
+        })
+    }
+}
 
 /// What a component declares, split the way an operator reads it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -50,40 +111,53 @@ impl Surface {
         surface
     }
 
-    /// Checks the names against the contract; type mismatches are found later, when linking.
+    /// Which contract the names say the component implements (by its export), and whether
+    /// its imports fit that contract; type mismatches are found later, when linking.
     ///
     /// # Errors
     ///
     /// [`Error::Incompatible`] naming the missing export or the import this host lacks.
-    pub fn check(&self) -> Result<(), Error> {
+    pub fn check(&self) -> Result<Contract, Error> {
         let incompatible = |message: String| Err(Error::Incompatible { message, source: None });
         if let Some(other) = self.other_imports.first() {
             return incompatible(format!("it imports `{other}`, which this host does not provide"));
         }
+        let Some(contract) =
+            Contract::ALL.into_iter().find(|c| self.exports.iter().any(|e| fits(e, c.export(), c.minor())))
+        else {
+            let exports =
+                if self.exports.is_empty() { "nothing".to_string() } else { self.exports.join(", ") };
+            // Built for a contract this host does not know: name what it uses of it.
+            let ours = self.host_imports.iter().chain(&self.exports).find(|n| n.starts_with("parseltongue:plugin/"));
+            let uses = ours.map(|n| format!("; it uses `{n}`, a contract version this host lacks")).unwrap_or_default();
+            return incompatible(format!(
+                "it exports neither {}@0.2.x nor {EXPORT_INTERFACE}@0.1.x (it exports {exports}){uses}",
+                columnar::EXPORT_INTERFACE
+            ));
+        };
         for import in &self.host_imports {
-            if !fits(import, HOST_INTERFACE) && !fits(import, KV_INTERFACE) {
+            if !contract.imports().iter().any(|interface| fits(import, interface, contract.minor())) {
                 return incompatible(format!(
-                    "it imports `{import}`; this host provides {HOST_INTERFACE}@0.1.x and {KV_INTERFACE}@0.1.x"
+                    "it imports `{import}`; a {contract} plugin may import {}",
+                    contract
+                        .imports()
+                        .iter()
+                        .map(|i| format!("{i}@{contract}.x"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ));
             }
         }
-        if !self.exports.iter().any(|e| fits(e, EXPORT_INTERFACE)) {
-            let exports =
-                if self.exports.is_empty() { "nothing".to_string() } else { self.exports.join(", ") };
-            return incompatible(format!(
-                "it does not export {EXPORT_INTERFACE}@0.1.x (it exports {exports})"
-            ));
-        }
-        Ok(())
+        Ok(contract)
     }
 }
 
-/// Whether `name` is `interface@0.1.x`, the versions this host implements.
-fn fits(name: &str, interface: &str) -> bool {
+/// Whether `name` is `interface@0.<minor>.x`.
+fn fits(name: &str, interface: &str, minor: u64) -> bool {
     let Some(version) = name.strip_prefix(interface).and_then(|rest| rest.strip_prefix('@')) else {
         return false;
     };
-    semver::Version::parse(version).is_ok_and(|v| v.major == 0 && v.minor == 1 && v.pre.is_empty())
+    semver::Version::parse(version).is_ok_and(|v| v.major == 0 && v.minor == minor && v.pre.is_empty())
 }
 
 #[cfg(test)]
@@ -103,12 +177,13 @@ mod tests {
 
     #[test]
     fn versions_of_the_0_1_line_fit() {
-        assert!(fits("parseltongue:plugin/host@0.1.0", HOST_INTERFACE));
-        assert!(fits("parseltongue:plugin/host@0.1.7", HOST_INTERFACE));
-        assert!(!fits("parseltongue:plugin/host@0.2.0", HOST_INTERFACE));
-        assert!(!fits("parseltongue:plugin/host@0.1.0-rc1", HOST_INTERFACE));
-        assert!(!fits("parseltongue:plugin/host", HOST_INTERFACE));
-        assert!(!fits("parseltongue:plugin/hostile@0.1.0", HOST_INTERFACE));
+        assert!(fits("parseltongue:plugin/host@0.1.0", HOST_INTERFACE, 1));
+        assert!(fits("parseltongue:plugin/host@0.1.7", HOST_INTERFACE, 1));
+        assert!(!fits("parseltongue:plugin/host@0.2.0", HOST_INTERFACE, 1));
+        assert!(fits("parseltongue:plugin/host@0.2.0", HOST_INTERFACE, 2));
+        assert!(!fits("parseltongue:plugin/host@0.1.0-rc1", HOST_INTERFACE, 1));
+        assert!(!fits("parseltongue:plugin/host", HOST_INTERFACE, 1));
+        assert!(!fits("parseltongue:plugin/hostile@0.1.0", HOST_INTERFACE, 1));
     }
 
     #[test]
@@ -117,7 +192,16 @@ mod tests {
             &["wasi:io/streams@0.2.6", "wasi:cli/stderr@0.2.12", "parseltongue:plugin/host@0.1.0"],
             &["parseltongue:plugin/parseltongue-plugin@0.1.0"],
         );
-        s.check().unwrap();
+        assert_eq!(s.check().unwrap(), Contract::V0_1);
+        let s = surface(
+            &[
+                "wasi:cli/stderr@0.2.12",
+                "parseltongue:plugin/host@0.2.0",
+                "parseltongue:plugin/graph-types@0.2.0",
+            ],
+            &["parseltongue:plugin/analysis@0.2.0"],
+        );
+        assert_eq!(s.check().unwrap(), Contract::V0_2);
     }
 
     #[test]
@@ -130,8 +214,12 @@ mod tests {
             &["parseltongue:plugin/parseltongue-plugin@0.1.0"],
         ));
         assert!(p.contains("host@0.2.0"), "{p}");
+        // A 0.2 plugin cannot mix in 0.1's host (nor the other way round).
+        let p =
+            problem(&surface(&["parseltongue:plugin/host@0.1.0"], &["parseltongue:plugin/analysis@0.2.0"]));
+        assert!(p.contains("host@0.1.0") && p.contains("a 0.2 plugin"), "{p}");
         let p = problem(&surface(&[], &["wasi:cli/run@0.2.0"]));
-        assert!(p.contains("it exports wasi:cli/run@0.2.0"), "{p}");
+        assert!(p.contains("(it exports wasi:cli/run@0.2.0)"), "{p}");
         let p = problem(&surface(&[], &[]));
         assert!(p.contains("it exports nothing"), "{p}");
     }

@@ -7,6 +7,7 @@
 //! node and edge types) and the foundation (`error`, `files`); never the sandbox, the runtime or
 //! anything that runs plugins.
 
+mod columns;
 pub mod import;
 mod model;
 #[cfg(feature = "bundled-plugins")]

@@ -19,7 +19,7 @@ use std::sync::{Arc, OnceLock};
 use serde::Deserialize;
 use serde::de::{self, Visitor};
 
-use crate::contract::{GraphEdge, GraphNode};
+use crate::contract::{Columns, GraphEdge, GraphNode};
 use crate::error::{Error, Result};
 
 /// A validated graph: nodes are passed to `analyze-graph`, edges are served by `host.edges()`.
@@ -32,6 +32,9 @@ pub struct Graph {
     edges: Arc<[GraphEdge]>,
     /// Computed on first use; identifies the input for poison-input detection.
     fingerprint: OnceLock<u128>,
+    /// Contract 0.2's form, built on first use and shared by every plugin and call (and every
+    /// clone of this graph).
+    columns: OnceLock<Arc<Columns>>,
 }
 
 impl PartialEq for Graph {
@@ -67,7 +70,23 @@ impl Graph {
                 }
             }
         }
-        Ok(Graph { nodes, edges: edges.into(), fingerprint: OnceLock::new() })
+        let text: usize = nodes
+            .iter()
+            .map(|n| {
+                n.id.len()
+                    + n.node_type.len()
+                    + n.metadata.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>()
+            })
+            .sum::<usize>()
+            + edges.iter().map(|e| e.edge_type.len()).sum::<usize>();
+        if u32::try_from(text).is_err() || u32::try_from(edges.len()).is_err() {
+            return Err(semantic(format!(
+                "{text} bytes of text in {} nodes and {} edges: a graph holds at most 4 GiB of text",
+                nodes.len(),
+                edges.len()
+            )));
+        }
+        Ok(Graph { nodes, edges: edges.into(), fingerprint: OnceLock::new(), columns: OnceLock::new() })
     }
 
     /// Parses and validates the documented JSON form.
@@ -163,6 +182,14 @@ impl Graph {
             }
             h.digest128()
         })
+    }
+
+    /// The graph as contract 0.2's columns: built once (the first caller pays, in one pass over
+    /// the strings) and shared by every later call, plugin and clone.
+    pub fn columns(&self) -> Arc<Columns> {
+        Arc::clone(
+            self.columns.get_or_init(|| Arc::new(crate::graph::columns::build(&self.nodes, &self.edges))),
+        )
     }
 
     /// A shared handle to the edges, for serving `host.edges()` without copying the graph.

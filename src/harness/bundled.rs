@@ -83,16 +83,16 @@ pub fn judge(role: Role, outcome: &crate::Result<crate::Analysis>) -> Verdict {
                 ),
             )
         }
-        (Role::Escape, Ok(a)) => match a.result.findings.iter().find(|f| !f.contains(": denied: ")) {
-            Some(escaped) => verdict(false, format!("ESCAPED: {escaped}")),
+        (Role::Escape, Ok(a)) => match a.result.findings.iter().find(|f| !f.message.contains(": denied: ")) {
+            Some(escaped) => verdict(false, format!("ESCAPED: {}", escaped.message)),
             None if a.result.findings.is_empty() => verdict(true, "denied: saw nothing of the host".into()),
             None => {
                 let attempts: Vec<&str> =
-                    a.result.findings.iter().filter_map(|f| f.split(": denied: ").next()).collect();
+                    a.result.findings.iter().filter_map(|f| f.message.split(": denied: ").next()).collect();
                 verdict(true, format!("denied: {}", attempts.join(", ")))
             }
         },
-        (Role::Probe, Ok(a)) => verdict(true, a.result.findings.join("; ")),
+        (Role::Probe, Ok(a)) => verdict(true, messages(&a.result.findings).join("; ")),
         (Role::Analysis | Role::Flood | Role::Escape | Role::Probe, Err(e)) => {
             verdict(false, format!("failed with {}: {e}", e.kind()))
         }
@@ -102,12 +102,12 @@ pub fn judge(role: Role, outcome: &crate::Result<crate::Analysis>) -> Verdict {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Analysis, AnalysisResult, Error, Usage};
+    use crate::{Analysis, Error, Finding, Report, Usage};
 
     fn ok(findings: &[&str]) -> crate::Result<Analysis> {
         Ok(Analysis {
-            result: AnalysisResult {
-                findings: findings.iter().map(|f| f.to_string()).collect(),
+            result: Report {
+                findings: findings.iter().map(|f| Finding::from_text("probe", f.to_string())).collect(),
                 confidence: 1.0,
                 recommendations: vec![],
             },
@@ -157,4 +157,9 @@ mod tests {
         flood.usage.log_bytes_dropped = 10;
         assert!(judge(Role::Flood, &Ok(flood)).as_expected);
     }
+}
+
+/// The findings' messages.
+pub(crate) fn messages(findings: &[crate::contract::Finding]) -> Vec<&str> {
+    findings.iter().map(|f| f.message.as_str()).collect()
 }

@@ -352,7 +352,7 @@ fn judge(
             stopped(&e, &[ErrorKind::OutputLimit], output_limits())
         }
         (Threat::OutputSize | Threat::HugeList, Ok(a)) => {
-            let bytes: usize = a.result.findings.iter().map(String::len).sum();
+            let bytes: usize = a.result.findings.iter().map(|f| f.message.len()).sum();
             (
                 Outcome::NotContained,
                 format!(
@@ -380,7 +380,9 @@ fn judge(
         }
         // Stopped by any limit (a slow machine may time a flood out): still bounded.
         (Threat::LogFlood, Err(e)) => (Outcome::Contained, format!("stopped: {}", e.kind())),
-        (Threat::FsEscape | Threat::NetEscape | Threat::Env, Ok(a)) => escapes(&a.result.findings, granted),
+        (Threat::FsEscape | Threat::NetEscape | Threat::Env, Ok(a)) => {
+            escapes(&bundled::messages(&a.result.findings), granted)
+        }
         (Threat::FsEscape | Threat::NetEscape | Threat::Env, Err(e)) => (
             Outcome::NotContained,
             format!("the escape plugin failed, so nothing was checked: {}: {e}", e.kind()),
@@ -393,11 +395,12 @@ fn judge(
 }
 
 /// Sorts an escape plugin's reported attempts: denied, reached through a grant, or escaped.
-fn escapes(findings: &[String], granted: &Grants) -> (Outcome, String) {
+fn escapes<S: AsRef<str>>(findings: &[S], granted: &Grants) -> (Outcome, String) {
     let mut escaped = Vec::new();
     let mut through_grants = Vec::new();
     let mut denied = 0;
     for f in findings {
+        let f = f.as_ref();
         if f.contains(": denied: ") {
             denied += 1;
         } else if covered_by(f, granted) {
@@ -457,7 +460,9 @@ async fn slot_leak() -> (Outcome, String) {
         let plain = Sandbox::builder().no_cache().build()?;
         let mut control = probe(&plain)?.instance();
         control.analyze(&order("write")).await?;
-        let seen = ResidueScan::read(&control.analyze(&order("scan")).await?.result.findings).traces;
+        let seen =
+            ResidueScan::read(&bundled::messages(&control.analyze(&order("scan")).await?.result.findings))
+                .traces;
         if seen == 0 {
             return Ok((
                 Outcome::NotContained,
@@ -475,7 +480,7 @@ async fn slot_leak() -> (Outcome, String) {
             writer.analyze(&order("write")).await?;
             drop(writer);
             let scan = plugin.analyze(&order("scan")).await?;
-            let scan = ResidueScan::read(&scan.result.findings);
+            let scan = ResidueScan::read(&bundled::messages(&scan.result.findings));
             leaks += scan.traces;
             grown_nonzero += scan.nonzero_grown_words;
         }
@@ -506,10 +511,11 @@ pub struct ResidueScan {
 
 impl ResidueScan {
     /// Reads a scan's findings; an unreadable summary counts as a nonzero word (never as clean).
-    pub fn read(findings: &[String]) -> ResidueScan {
-        let traces = findings.iter().filter(|f| f.starts_with("secret found at")).count();
+    pub fn read<S: AsRef<str>>(findings: &[S]) -> ResidueScan {
+        let traces = findings.iter().filter(|f| f.as_ref().starts_with("secret found at")).count();
         let nonzero_grown_words = findings
             .first()
+            .map(|f| f.as_ref())
             .and_then(|s| s.split("; ").nth(1))
             .and_then(|s| s.split(' ').next())
             .and_then(|n| n.parse().ok())
@@ -532,7 +538,7 @@ mod tests {
     #[test]
     fn escapes_through_grants_are_told_apart_from_escapes() {
         let none = Grants::default();
-        assert_eq!(escapes(&["read /etc/passwd: denied: no".into()], &none).0, Outcome::Contained);
+        assert_eq!(escapes(&["read /etc/passwd: denied: no"], &none).0, Outcome::Contained);
         let read = vec!["read /etc/passwd: ok: root:x:0:0".to_string()];
         let (outcome, detail) = escapes(&read, &none);
         assert_eq!(outcome, Outcome::NotContained);
@@ -543,7 +549,7 @@ mod tests {
         assert_eq!(escapes(&env, &none), (Outcome::NotContained, "reached env HOME".into()));
         let home = Grants { env: vec!["HOME".into()], ..Grants::default() };
         assert_eq!(escapes(&env, &home).0, Outcome::AllowedByPolicy);
-        assert_eq!(escapes(&["write /tmp/x: ok".into()], &etc).0, Outcome::NotContained);
+        assert_eq!(escapes(&["write /tmp/x: ok"], &etc).0, Outcome::NotContained);
     }
 
     #[test]
@@ -558,7 +564,7 @@ mod tests {
         ];
         assert_eq!(ResidueScan::read(&leaked), ResidueScan { traces: 2, nonzero_grown_words: 7 });
         assert_eq!(ResidueScan::read(&["garbled".to_string()]).nonzero_grown_words, 1);
-        assert_eq!(ResidueScan::read(&[]).nonzero_grown_words, 1);
+        assert_eq!(ResidueScan::read::<&str>(&[]).nonzero_grown_words, 1);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! What changed between two analyses of a changing codebase: per plugin, the findings that
-//! appeared and the ones that disappeared (a finding is its text; 0.1 findings have no identity
-//! beyond it), and plugins that started or stopped failing.
+//! appeared and the ones that disappeared (a finding is its line — severity, rule, message and
+//! place — so a 0.1 finding is its text), and plugins that started or stopped failing.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -22,7 +22,7 @@ impl Outcome {
     /// The outcome of one call.
     pub fn of(result: &Result<Analysis>) -> Outcome {
         match result {
-            Ok(a) => Outcome::Findings(a.result.findings.iter().cloned().collect()),
+            Ok(a) => Outcome::Findings(a.result.findings.iter().map(ToString::to_string).collect()),
             Err(e) => Outcome::Failed(e.kind(), e.to_string()),
         }
     }

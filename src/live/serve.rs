@@ -202,7 +202,7 @@ struct RunQuery {
 #[derive(Serialize)]
 struct Answer<'a> {
     plugin: &'a str,
-    findings: &'a [String],
+    findings: &'a [crate::contract::Finding],
     recommendations: &'a [String],
     confidence: f32,
     usage: &'a Usage,

@@ -8,14 +8,15 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use wasmtime::{CallHook, Store, Trap, UpdateDeadline};
 
-use crate::contract::{AnalysisResult, Analyzer, GraphNode};
+use crate::contract::{Analyzer, ColumnarAnalyzer, Report, Rule, is_rule_id};
 use crate::error::{Clock, Error, Result};
 use crate::graph::Graph;
 use crate::policy::Limits;
 use crate::sandbox::EPOCH_TICK;
 use crate::sandbox::LogRecord;
 use crate::sandbox::Plugin;
-use crate::sandbox::store::{HOSTCALL_FUEL_EXHAUSTED, LimitExceeded, check_output, fuel_for};
+use crate::sandbox::plugin::Pre;
+use crate::sandbox::store::{HOSTCALL_FUEL_EXHAUSTED, LimitExceeded, fuel_for, report_v1, report_v2};
 use crate::sandbox::store::{HostCallLimit, StoreState};
 
 /// What one call used. Reported after success and, through
@@ -58,9 +59,10 @@ pub(crate) fn as_millis<S: serde::Serializer>(d: &Duration, s: S) -> std::result
 /// A successful call: the plugin's result and what it cost.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Analysis {
-    /// The plugin's answer, already checked against the output limits.
+    /// The plugin's answer, already checked against the output limits, its findings' nodes
+    /// resolved (a 0.1 plugin's strings are findings with its name as their rule).
     #[serde(flatten)]
-    pub result: AnalysisResult,
+    pub result: Report,
     /// What the call used.
     pub usage: Usage,
     /// `host.log` messages kept within the budget.
@@ -76,15 +78,21 @@ pub struct Analysis {
 #[error("{0:?} time limit reached")]
 struct TimeLimitReached(Clock);
 
+/// An instance's exports, under the contract it implements.
+enum Bindings {
+    V0_1(Analyzer),
+    V0_2(ColumnarAnalyzer),
+}
+
 struct Live {
     store: Store<StoreState>,
-    bindings: Analyzer,
+    bindings: Bindings,
     /// The sandbox's live-instance count, decremented when this instance is dropped.
     counter: Arc<AtomicUsize>,
 }
 
 impl Live {
-    fn new(store: Store<StoreState>, bindings: Analyzer, counter: Arc<AtomicUsize>) -> Self {
+    fn new(store: Store<StoreState>, bindings: Bindings, counter: Arc<AtomicUsize>) -> Self {
         counter.fetch_add(1, Ordering::AcqRel);
         Live { store, bindings, counter }
     }
@@ -139,13 +147,16 @@ impl PluginInstance {
         Ok(())
     }
 
-    /// Runs `analyze-graph` on `graph`'s nodes, serving `graph`'s edges through `host.edges()`.
+    /// Runs the plugin on `graph`: a 0.2 plugin's `analyze` on the graph's columns (built once
+    /// per graph, shared), a 0.1 plugin's `analyze-graph` on its nodes, with its edges served
+    /// through `host.edges()`.
     ///
     /// # Errors
     ///
     /// [`Error::Timeout`], [`Error::FuelExhausted`], [`Error::MemoryLimit`],
     /// [`Error::StackOverflow`] or [`Error::Trap`] if the guest was stopped (the instance is
-    /// then dropped), [`Error::OutputLimit`] if its result is too large.
+    /// then dropped), [`Error::OutputLimit`] if its result is too large, [`Error::InvalidOutput`]
+    /// if it is malformed (the instance is dropped too).
     ///
     /// # Panics
     ///
@@ -171,16 +182,18 @@ impl PluginInstance {
         if !fresh {
             arm(&mut live.store, started, limits);
         }
-        live.store.data_mut().edges = graph.shared_edges();
-        let outcome = call(live, graph.nodes(), limits).await;
-        live.store.data_mut().edges = Arc::new([]);
+        let outcome = call(live, graph, limits, &plugin).await;
 
         let (usage, logs, stdout, stderr) = measure(&mut live.store, started, limits.fuel, fresh);
         self.last_usage = usage.clone();
         match outcome {
             Ok(result) => Ok(Analysis { result, usage, logs, stdout, stderr }),
             // Too much output breaks no invariant of the instance: keep it.
-            Err(CallFailure::Output(error)) => Err(error),
+            Err(CallFailure::Output(error)) if error.kind() != crate::ErrorKind::InvalidOutput => Err(error),
+            Err(CallFailure::Output(error)) => {
+                self.live = None;
+                Err(error)
+            }
             Err(CallFailure::Guest(error)) => {
                 self.live = None;
                 Err(classify(error, &plugin, &stderr))
@@ -196,14 +209,33 @@ enum CallFailure {
     Output(Error),
 }
 
-/// Calls `analyze-graph`, then applies the exact output limits.
-async fn call(live: &mut Live, nodes: &[GraphNode], limits: &Limits) -> Result<AnalysisResult, CallFailure> {
+/// Calls the plugin's analysis, then applies the exact output limits and turns its answer into
+/// a [`Report`].
+async fn call(
+    live: &mut Live,
+    graph: &Graph,
+    limits: &Limits,
+    plugin: &Plugin,
+) -> Result<Report, CallFailure> {
     let deadline = live.store.data().wall_deadline;
-    let call =
-        live.bindings.parseltongue_plugin_parseltongue_plugin().call_analyze_graph(&mut live.store, nodes);
-    let result = backstop(deadline, call).await.map_err(CallFailure::Guest)?;
-    check_output(&result, limits).map_err(CallFailure::Output)?;
-    Ok(result)
+    match &live.bindings {
+        Bindings::V0_1(bindings) => {
+            live.store.data_mut().edges = graph.shared_edges();
+            let call = bindings
+                .parseltongue_plugin_parseltongue_plugin()
+                .call_analyze_graph(&mut live.store, graph.nodes());
+            let result = backstop(deadline, call).await;
+            live.store.data_mut().edges = Arc::new([]);
+            let result = result.map_err(CallFailure::Guest)?;
+            report_v1(plugin.name(), result, limits).map_err(CallFailure::Output)
+        }
+        Bindings::V0_2(bindings) => {
+            let columns = graph.columns();
+            let call = bindings.parseltongue_plugin_analysis().call_analyze(&mut live.store, &columns);
+            let raw = backstop(deadline, call).await.map_err(CallFailure::Guest)?;
+            report_v2(raw, limits, graph).map_err(CallFailure::Output)
+        }
+    }
 }
 
 /// A new store and instance, under the plugin's limits from the first instruction on. A free
@@ -237,7 +269,11 @@ async fn instantiate(plugin: &Plugin, started: Instant) -> Result<Live> {
     });
     arm(&mut store, started, &inner.limits);
     let deadline = store.data().wall_deadline;
-    match backstop(deadline, inner.pre.instantiate_async(&mut store)).await {
+    let instantiated = match &inner.pre {
+        Pre::V0_1(pre) => backstop(deadline, pre.instantiate_async(&mut store)).await.map(Bindings::V0_1),
+        Pre::V0_2(pre) => backstop(deadline, pre.instantiate_async(&mut store)).await.map(Bindings::V0_2),
+    };
+    match instantiated {
         Ok(bindings) => Ok(Live::new(store, bindings, inner.live.clone())),
         Err(e) => {
             let stderr = store.data().stderr.drain().text;
@@ -349,6 +385,9 @@ fn classify(error: wasmtime::Error, plugin: &Plugin, stderr: &str) -> Error {
     if let Some(classified) = find(&error) {
         return classified;
     }
+    if let Some(message) = malformed(&error) {
+        return Error::InvalidOutput { message };
+    }
     if error.chain().any(|c| c.to_string().contains(HOSTCALL_FUEL_EXHAUSTED)) {
         return Error::OutputLimit {
             message: format!(
@@ -369,6 +408,28 @@ fn classify(error: wasmtime::Error, plugin: &Plugin, stderr: &str) -> Error {
     Error::Trap { message }
 }
 
+/// Why the engine could not read what the guest returned, when that is what failed: a string
+/// that is not UTF-8, a pointer or length outside its memory, a bad enum value. (The engine's
+/// own error types are private; their messages are matched, and a test per case pins them.)
+fn malformed(error: &wasmtime::Error) -> Option<String> {
+    if error.downcast_ref::<Trap>().is_some() {
+        return None;
+    }
+    for cause in error.chain() {
+        if let Some(utf8) = cause.downcast_ref::<std::str::Utf8Error>() {
+            return Some(format!("a string it returned is not UTF-8 ({utf8})"));
+        }
+        let text = cause.to_string();
+        if ["out of bounds of memory", "pointer not aligned", "pointer is not aligned", "discriminant"]
+            .iter()
+            .any(|m| text.contains(m))
+        {
+            return Some(format!("the engine could not read its result: {text}"));
+        }
+    }
+    None
+}
+
 /// The useful tail of a guest's stderr (a Rust panic message), at most a few lines.
 fn guest_explanation(stderr: &str) -> String {
     const MAX_LINES: usize = 4;
@@ -384,6 +445,85 @@ fn guest_explanation(stderr: &str) -> String {
     }
     let cut = (0..=MAX_BYTES).rev().find(|&i| tail.is_char_boundary(i)).unwrap_or(0);
     format!("{}…", &tail[..cut])
+}
+
+impl PluginInstance {
+    /// The rules a 0.2 plugin says its findings may name (its `rules` export), checked: ids
+    /// are rule ids, no id twice, strings within the output limits. A 0.1 plugin has one rule,
+    /// its name.
+    ///
+    /// # Errors
+    ///
+    /// As [`PluginInstance::analyze`]: a limit or trap while answering (the instance is then
+    /// dropped), [`Error::InvalidOutput`] or [`Error::OutputLimit`] for a bad list.
+    pub async fn rules(&mut self) -> Result<Vec<Rule>> {
+        let plugin = self.plugin.clone();
+        let limits = &plugin.inner().limits;
+        let started = Instant::now();
+        self.warm_up().await?;
+        let Some(live) = &mut self.live else { unreachable!("warmed up") };
+        let bindings = match &live.bindings {
+            Bindings::V0_1(_) => {
+                return Ok(vec![Rule {
+                    id: plugin.name().to_string(),
+                    summary: format!(
+                        "what {} reports (a contract 0.1 plugin: findings are text)",
+                        plugin.name()
+                    ),
+                    default_severity: crate::contract::Severity::Warning,
+                    help: String::new(),
+                }]);
+            }
+            Bindings::V0_2(bindings) => bindings,
+        };
+        arm(&mut live.store, started, limits);
+        let deadline = live.store.data().wall_deadline;
+        let call = bindings.parseltongue_plugin_analysis().call_rules(&mut live.store);
+        let raw = match backstop(deadline, call).await {
+            Ok(raw) => raw,
+            Err(error) => {
+                let stderr = live.store.data_mut().stderr.drain().text;
+                self.live = None;
+                return Err(classify(error, &plugin, &stderr));
+            }
+        };
+        check_rules(raw.into_iter().map(Rule::from).collect(), limits)
+    }
+}
+
+/// A plugin's rule list, checked.
+fn check_rules(rules: Vec<Rule>, limits: &Limits) -> Result<Vec<Rule>> {
+    if rules.len() > limits.max_findings {
+        return Err(Error::OutputLimit {
+            message: format!("{} rules, over the limit of {}", rules.len(), limits.max_findings),
+        });
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (i, rule) in rules.iter().enumerate() {
+        if !is_rule_id(&rule.id) {
+            let shown: String = rule.id.chars().take(40).collect();
+            return Err(Error::InvalidOutput {
+                message: format!("rules[{i}].id `{shown}` is not a rule id"),
+            });
+        }
+        if !seen.insert(rule.id.as_str()) {
+            return Err(Error::InvalidOutput {
+                message: format!("rules[{i}].id `{}` appears twice", rule.id),
+            });
+        }
+        for (field, text) in [("summary", &rule.summary), ("help", &rule.help)] {
+            if text.len() > limits.max_string_bytes {
+                return Err(Error::OutputLimit {
+                    message: format!(
+                        "rules[{i}].{field} is {} bytes, over the per-string limit of {}",
+                        text.len(),
+                        limits.max_string_bytes
+                    ),
+                });
+            }
+        }
+    }
+    Ok(rules)
 }
 
 /// Instances are made here, beside what they are: a plugin only knows how to compile and link.

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::contract::Surface;
+use crate::contract::{Contract, Surface};
 use crate::error::Result;
 use crate::policy::Limits;
 use crate::sandbox::cache::{self, CompileCache};
@@ -200,19 +200,20 @@ impl Sandbox {
         let sha = cache::sha256(bytes);
         let (component, _) = plugin::compile(&slot, self.cache(), bytes, &sha)?;
         let surface = Surface::of(&component, &slot.engine);
-        let verdict =
-            surface.check().and_then(|()| plugin::link(&slot.linker, &component).map(|(_, stubbed)| stubbed));
-        let (satisfies_contract, problem, stubbed_imports) = match verdict {
-            Ok(stubbed) => (true, None, stubbed),
-            Err(e) => (false, Some(e.to_string()), None),
+        let verdict = surface.check().and_then(|contract| {
+            plugin::link(&slot.linker, &component, contract).map(|(_, stubbed)| (contract, stubbed))
+        });
+        let (contract, problem, stubbed_imports) = match verdict {
+            Ok((contract, stubbed)) => (Some(contract), None, stubbed),
+            Err(e) => (None, Some(e.to_string()), None),
         };
         Ok(Inspection {
             size: bytes.len(),
             sha256: hex::encode(sha),
-            world: satisfies_contract
-                .then(|| format!("{}@{}", crate::contract::WORLD, crate::contract::CONTRACT_VERSION)),
+            world: contract.map(Contract::world),
+            contract,
             surface,
-            satisfies_contract,
+            satisfies_contract: contract.is_some(),
             problem,
             stubbed_imports,
         })
@@ -226,8 +227,10 @@ pub struct Inspection {
     pub size: usize,
     /// SHA-256 of the bytes, lowercase hex.
     pub sha256: String,
-    /// The world the component implements, when it fits the contract.
+    /// The world the component implements, when it fits a contract.
     pub world: Option<String>,
+    /// The contract it implements (`"0.1"` or `"0.2"`), when it fits one.
+    pub contract: Option<Contract>,
     /// Its imports and exports.
     #[serde(flatten)]
     pub surface: Surface,

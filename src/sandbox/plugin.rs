@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 use wasmtime::Engine;
 use wasmtime::component::{Component, Linker};
 
-use crate::contract::AnalyzerPre;
-use crate::contract::Surface;
+use crate::contract::{AnalyzerPre, ColumnarAnalyzerPre};
+use crate::contract::{Contract, Surface};
 use crate::error::{Error, Result};
 use crate::policy::Limits;
 use crate::policy::{Denied, Grants};
@@ -114,7 +114,7 @@ pub(crate) struct PluginInner {
     pub(crate) limits: Limits,
     pub(crate) config: Arc<BTreeMap<String, String>>,
     pub(crate) engine: Engine,
-    pub(crate) pre: AnalyzerPre<StoreState>,
+    pub(crate) pre: Pre,
     pub(crate) surface: Surface,
     pub(crate) load: LoadReport,
     pub(crate) reach: Reach,
@@ -137,6 +137,21 @@ pub(crate) fn name_from_path(path: &Path) -> Option<String> {
     path.file_stem().map(|s| s.to_string_lossy().into_owned())
 }
 
+/// A component linked once against the host, under the contract it implements.
+pub(crate) enum Pre {
+    V0_1(AnalyzerPre<StoreState>),
+    V0_2(ColumnarAnalyzerPre<StoreState>),
+}
+
+impl Pre {
+    pub(crate) fn contract(&self) -> Contract {
+        match self {
+            Pre::V0_1(_) => Contract::V0_1,
+            Pre::V0_2(_) => Contract::V0_2,
+        }
+    }
+}
+
 /// Compiles (or deserializes) `bytes` on `slot`'s engine. Shared by loading and inspecting.
 pub(crate) fn compile(
     slot: &EngineSlot,
@@ -157,7 +172,8 @@ pub(crate) fn compile(
 pub(crate) fn link(
     linker: &Linker<StoreState>,
     component: &Component,
-) -> Result<(AnalyzerPre<StoreState>, Option<String>)> {
+    contract: Contract,
+) -> Result<(Pre, Option<String>)> {
     let incompatible = |e: wasmtime::Error| Error::Incompatible {
         message: "its exports do not match the contract's types".into(),
         source: Some(e.into()),
@@ -174,7 +190,10 @@ pub(crate) fn link(
             (pre, Some(reason))
         }
     };
-    let pre = AnalyzerPre::new(pre).map_err(incompatible)?;
+    let pre = match contract {
+        Contract::V0_1 => Pre::V0_1(AnalyzerPre::new(pre).map_err(incompatible)?),
+        Contract::V0_2 => Pre::V0_2(ColumnarAnalyzerPre::new(pre).map_err(incompatible)?),
+    };
     Ok((pre, stubbed))
 }
 
@@ -220,8 +239,8 @@ impl Plugin {
         let sha256 = cache::sha256(bytes);
         let (component, cache_status) = compile(slot, cache, bytes, &sha256)?;
         let surface = Surface::of(&component, &slot.engine);
-        surface.check()?;
-        let (pre, stubbed_imports) = link(&slot.linker, &component)?;
+        let contract = surface.check()?;
+        let (pre, stubbed_imports) = link(&slot.linker, &component, contract)?;
         if let Some(why) = &stubbed_imports {
             tracing::warn!(
                 plugin = name,
@@ -272,6 +291,11 @@ impl Plugin {
     /// The limits every instance of this plugin runs under.
     pub fn limits(&self) -> &Limits {
         &self.inner.limits
+    }
+
+    /// The contract the component implements.
+    pub fn contract(&self) -> Contract {
+        self.inner.pre.contract()
     }
 
     /// What the component imports and exports.

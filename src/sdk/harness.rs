@@ -14,7 +14,7 @@ use crate::graph::{SAMPLE_GRAPH, parseltongue_sample};
 use crate::policy::Manifest;
 use crate::sandbox::PluginOptions;
 use crate::sandbox::Sandbox;
-use crate::{Analysis, AnalysisResult, ErrorKind, Limits, MIB, synthetic, wasi};
+use crate::{Analysis, ErrorKind, Limits, MIB, synthetic, wasi};
 
 /// One check and its outcome.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -222,7 +222,7 @@ pub async fn run(sandbox: &Sandbox, path: &Path, graphs: &[NamedGraph]) -> Resul
     Ok(Report { plugin: manifest.name, component, checks })
 }
 
-fn same(a: &AnalysisResult, b: &AnalysisResult) -> bool {
+fn same(a: &crate::Report, b: &crate::Report) -> bool {
     a.findings == b.findings && a.recommendations == b.recommendations && a.confidence == b.confidence
 }
 

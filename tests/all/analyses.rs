@@ -2,7 +2,7 @@
 
 use parseltongue_plugins::{Graph, GraphNode, PluginOptions};
 
-use crate::support::{graph, load, node, plugin, sample_graph};
+use crate::support::{graph, lines, load, messages, node, plugin, sample_graph};
 
 #[tokio::test]
 async fn cycle_finder_reports_each_cycle_largest_first() {
@@ -12,16 +12,19 @@ async fn cycle_finder_reports_each_cycle_largest_first() {
     );
     let analysis = plugin("cycle-finder").analyze(&g).await.unwrap();
     assert_eq!(
-        analysis.result.findings,
+        lines(&analysis.result.findings),
         vec![
-            "dependency cycle of 3 nodes: a -> b -> c -> a",
-            "dependency cycle of 2 nodes: d -> e -> d",
-            "self-dependency: f",
+            "warning cycle.dependency: dependency cycle of 3 nodes: a -> b -> c -> a — a",
+            "warning cycle.dependency: dependency cycle of 2 nodes: d -> e -> d — d",
+            "note cycle.self: depends on itself — f",
         ]
     );
+    let ids = |i: usize| analysis.result.findings[i].nodes.iter().map(|n| n.id.as_str()).collect::<Vec<_>>();
+    assert_eq!((ids(0), ids(1), ids(2)), (vec!["a", "b", "c"], vec!["d", "e"], vec!["f"]));
+    assert_eq!(analysis.result.findings[0].nodes[1].index, 1);
     assert_eq!(analysis.result.confidence, 1.0);
     assert!(analysis.result.recommendations[0].contains("largest cycle (3 nodes, including a)"));
-    assert!(analysis.usage.host_calls >= 3, "edges() and config() go through the host: {:?}", analysis.usage);
+    assert!(analysis.usage.host_calls >= 2, "config() goes through the host: {:?}", analysis.usage);
 }
 
 #[tokio::test]
@@ -38,9 +41,10 @@ async fn cycle_finder_honours_its_config() {
     let plugin = load("cycle-finder", PluginOptions::new().config("max-cycles", "1"));
     let findings = plugin.analyze(&g).await.unwrap().result.findings;
     assert_eq!(
-        findings,
+        messages(&findings),
         vec!["dependency cycle of 2 nodes: a -> b -> a", "1 further cycles not listed (max-cycles = 1)"]
     );
+    assert_eq!((findings[1].rule.as_str(), findings[1].nodes.len()), ("cycle.unlisted", 0));
 
     let mut nodes: Vec<GraphNode> = ["a", "b"].iter().map(|id| node(id, "fn")).collect();
     nodes.push(node("c", "fn"));
@@ -55,10 +59,11 @@ async fn cycle_finder_honours_its_config() {
 async fn cycle_finder_on_the_sample_graph() {
     let findings = plugin("cycle-finder").analyze(&sample_graph()).await.unwrap().result.findings;
     assert_eq!(findings.len(), 3, "{findings:?}");
+    let findings = messages(&findings);
     assert!(findings[0].starts_with("dependency cycle of 3 nodes: rust:fn:find_cycles:"), "{findings:?}");
     assert!(findings[0].contains("rust:fn:render_cycles:") && findings[0].contains("rust:fn:run_all:"));
     assert!(findings[1].starts_with("dependency cycle of 3 nodes: rust:fn:flush_events:"), "{findings:?}");
-    assert!(findings[2].starts_with("self-dependency: rust:fn:visit:"), "{findings:?}");
+    assert_eq!(findings[2], "depends on itself", "{findings:?}");
 }
 
 #[tokio::test]
@@ -66,7 +71,10 @@ async fn node_census_counts_types_and_flags_a_dominant_one() {
     let nodes = vec![node("a", "fn"), node("b", "fn"), node("c", "fn"), node("d", "struct")];
     let g = Graph::new(nodes, vec![]).unwrap();
     let analysis = plugin("node-census").analyze(&g).await.unwrap();
-    assert_eq!(analysis.result.findings, vec!["fn: 3 of 4 nodes (75.0%)", "struct: 1 of 4 nodes (25.0%)"]);
+    assert_eq!(
+        lines(&analysis.result.findings),
+        vec!["note census.type: fn: 3 of 4 nodes (75.0%)", "note census.type: struct: 1 of 4 nodes (25.0%)"]
+    );
     assert_eq!(analysis.result.recommendations.len(), 1);
     assert!(analysis.result.recommendations[0].starts_with("`fn` makes up 75.0% of all nodes"));
     assert_eq!(analysis.logs.len(), 1);
@@ -152,10 +160,10 @@ async fn cycle_finder_reports_module_cycles_of_imported_graphs() {
     );
     let findings = plugin("cycle-finder").analyze(&g).await.unwrap().result.findings;
     assert_eq!(
-        findings,
+        lines(&findings),
         [
-            "dependency cycle of 2 nodes: a1 -> b1 -> a1",
-            "module cycle of 2 modules: app::a -> app::b -> app::a"
+            "warning cycle.dependency: dependency cycle of 2 nodes: a1 -> b1 -> a1 — a1",
+            "warning cycle.module: module cycle of 2 modules: app::a -> app::b -> app::a — a1"
         ]
     );
 }
@@ -184,10 +192,10 @@ async fn blast_radius_ranks_what_most_code_depends_on() {
     );
     let r = load("blast-radius", PluginOptions::new().config("top", "2")).analyze(&g).await.unwrap().result;
     assert_eq!(
-        r.findings,
+        lines(&r.findings),
         [
-            "core [function]: 1 direct dependents, 4 transitive",
-            "util [function]: 2 direct dependents, 3 transitive"
+            "note blast-radius.hot-spot: function `core`: 1 direct dependents, 4 transitive — core",
+            "note blast-radius.hot-spot: function `util`: 2 direct dependents, 3 transitive — util"
         ]
     );
     assert!(r.recommendations[0].contains("reaches 4 other entities"), "{r:?}");
@@ -210,10 +218,10 @@ async fn god_objects_counts_methods_per_type_and_callees_per_function() {
     let p = load("god-objects", PluginOptions::new().config("max-methods", "2").config("max-fan-out", "2"));
     let r = p.analyze(&g).await.unwrap().result;
     assert_eq!(
-        r.findings,
+        lines(&r.findings),
         [
-            "type Store: 3 methods in 1 impl blocks (0 traits) across s.rs (threshold 2)",
-            "function main (main.rs:1): calls 3 distinct functions (1 outside the graph) (threshold 2)",
+            "warning god-object.methods: type Store: 3 methods in 1 impl blocks (0 traits) across s.rs (threshold 2) — Store (s.rs:1)",
+            "warning god-object.fan-out: function `main` calls 3 distinct functions (1 outside the graph) (threshold 2) — main (main.rs:1)",
         ]
     );
     assert!(plugin("god-objects").analyze(&g).await.unwrap().result.findings.is_empty(), "defaults 20 / 25");
@@ -234,7 +242,7 @@ async fn api_surface_counts_public_items_per_module() {
     let p = load("api-surface", PluginOptions::new().config("max-public", "1"));
     let r = p.analyze(&g).await.unwrap().result;
     assert_eq!(
-        r.findings,
+        messages(&r.findings),
         [
             "3 public items (of 4 with a visibility) in 2 modules",
             "core::parse: 2 public (1 function, 1 struct)",
@@ -267,8 +275,11 @@ async fn dead_code_lists_what_nothing_uses_and_sets_false_positives_apart() {
     );
     let a = plugin("dead-code").analyze(&g).await.unwrap();
     assert_eq!(
-        a.result.findings,
-        ["orphan [function]: nothing in the graph calls it", "helper [function]: used only by tests"]
+        lines(&a.result.findings),
+        [
+            "warning dead-code.unused: function `orphan`: nothing in the graph calls it — orphan",
+            "note dead-code.test-only: function `helper`: used only by tests — helper"
+        ]
     );
     assert!(a.result.confidence < 1.0);
 }
@@ -281,35 +292,36 @@ async fn the_five_analyses_on_parseltongue_analysing_itself() {
         async move { plugin(name).analyze(&g).await.unwrap().result }
     };
     let cycles = run("cycle-finder").await;
+    let cycles = lines(&cycles.findings);
     assert!(
-        cycles.findings.contains(&"self-dependency: dfs_detect_cycles_in_graph (crates/pt07-visual-analytics-terminal/src/core/cycle_detection.rs:114)".to_string()),
-        "labels, not ISG keys: {cycles:?}"
+        cycles.contains(&"note cycle.self: depends on itself — dfs_detect_cycles_in_graph (crates/pt07-visual-analytics-terminal/src/core/cycle_detection.rs:114)".to_string()),
+        "places, not ISG keys: {cycles:?}"
     );
     assert!(
-        cycles.findings.contains(
-            &"module cycle of 2 modules: parseltongue_core::entities -> parseltongue_core::query_extractor -> parseltongue_core::entities"
-                .to_string()
-        ),
+        cycles.iter().any(|f| f.starts_with(
+            "warning cycle.module: module cycle of 2 modules: parseltongue_core::entities -> parseltongue_core::query_extractor -> parseltongue_core::entities — "
+        )),
         "{cycles:?}"
     );
     let blast = run("blast-radius").await;
-    assert!(
-        blast.findings[0]
-            .starts_with("CozoDbStorage::new (crates/parseltongue-core/src/storage/cozo_client.rs:38) [method]: 14 direct dependents, 107 transitive"),
+    assert_eq!(
+        blast.findings[0].to_string(),
+        "note blast-radius.hot-spot: method `CozoDbStorage::new`: 14 direct dependents, 107 transitive — new (crates/parseltongue-core/src/storage/cozo_client.rs:38)",
         "{blast:?}"
     );
     let god = run("god-objects").await;
-    assert!(god.findings[0].starts_with("type CozoDbStorage: 30 methods"), "{god:?}");
+    assert!(god.findings[0].message.starts_with("type CozoDbStorage: 30 methods"), "{god:?}");
+    assert_eq!(god.findings[0].rule, "god-object.methods");
     let surface = run("api-surface").await;
     assert_eq!(
-        surface.findings[1],
+        surface.findings[1].message,
         "parseltongue_core::storage::cozo_client: 31 public (30 method, 1 struct)"
     );
+    assert_eq!(surface.findings[1].nodes.len(), 31, "the public items themselves");
     let dead = run("dead-code").await;
     assert!(
-        dead.findings.iter().any(|f| f.starts_with(
-            "CozoDbStorage::is_connected (crates/parseltongue-core/src/storage/cozo_client.rs:57) [method]"
-        )),
+        lines(&dead.findings).iter().any(|f| f
+            == "warning dead-code.unused: method `CozoDbStorage::is_connected`: nothing in the graph calls it — is_connected (crates/parseltongue-core/src/storage/cozo_client.rs:57)"),
         "{dead:?}"
     );
 }

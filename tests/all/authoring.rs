@@ -87,7 +87,7 @@ async fn same_census_as_node_census(component: &Path) {
         );
     }
     let tie = plugin.analyze(&census_graphs()[2]).await.unwrap().result;
-    assert_eq!(tie.findings, ["b: 15 of 16 nodes (93.8%)", "a: 1 of 16 nodes (6.3%)"]);
+    assert_eq!(tie.messages(), ["b: 15 of 16 nodes (93.8%)", "a: 1 of 16 nodes (6.3%)"]);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -33,7 +33,7 @@ async fn host_with(policy: Policy, specs: Vec<PluginSpec>) -> PluginHost {
 }
 
 async fn findings(host: &PluginHost, plugin: &str) -> Vec<String> {
-    host.analyze(plugin, graph()).await.expect("the call succeeds").result.findings
+    crate::support::texts(host.analyze(plugin, graph()).await.expect("the call succeeds").result)
 }
 
 fn dirs(paths: &[&Path]) -> Capabilities {
@@ -334,10 +334,10 @@ async fn storage_writes_past_the_rate_are_refused_and_counted() {
         .await
         .unwrap();
     let first = host.analyze("kv-counter", graph()).await.unwrap();
-    assert_eq!(first.result.findings[0], "count 1");
+    assert_eq!(first.result.messages()[0], "count 1");
     assert_eq!(first.usage.kv_writes_refused, 0);
     let second = host.analyze("kv-counter", graph()).await.unwrap();
-    assert_eq!(second.result.findings[0], "set: error: throttled: too many writes per second");
+    assert_eq!(second.result.messages()[0], "set: error: throttled: too many writes per second");
     assert_eq!(second.usage.kv_writes_refused, 1);
     host.shutdown().await;
 }

@@ -86,7 +86,7 @@ fn run_prints_readable_text_by_default() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = stdout(&out);
     assert!(text.starts_with("node-census: 4 findings, confidence 1.00\n"), "{text}");
-    assert!(text.contains("  - fn: 23 of 32 nodes (71.9%)"), "{text}");
+    assert!(text.contains("  - note census.type: fn: 23 of 32 nodes (71.9%)\n"), "{text}");
     assert!(text.contains("recommendations:\n  - `fn` makes up 71.9%"), "{text}");
     assert!(text.contains("usage: "), "{text}");
     // The plugin's own log line reaches stderr, attributed to it.
@@ -232,9 +232,10 @@ fn inspect_describes_a_plugin() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let v = json(&out);
     assert_eq!(v["satisfies_contract"], true);
-    assert_eq!(v["world"], "parseltongue:plugin/analyzer@0.1.0");
-    assert_eq!(v["exports"][0], "parseltongue:plugin/parseltongue-plugin@0.1.0");
-    assert_eq!(v["host_imports"][0], "parseltongue:plugin/host@0.1.0");
+    assert_eq!(v["world"], "parseltongue:plugin/analyzer@0.2.0");
+    assert_eq!(v["contract"], "0.2");
+    assert_eq!(v["exports"][0], "parseltongue:plugin/analysis@0.2.0");
+    assert!(v["host_imports"].as_array().unwrap().contains(&"parseltongue:plugin/host@0.2.0".into()), "{v}");
     let wasi: Vec<&str> = v["wasi_imports"].as_array().unwrap().iter().map(|i| i.as_str().unwrap()).collect();
     assert!(wasi.iter().any(|i| i.starts_with("wasi:cli/environment@0.2.")), "{wasi:?}");
     assert_eq!(v["wasi_policy"][wasi[0]].as_str().map(|s| !s.is_empty()), Some(true));
@@ -243,8 +244,13 @@ fn inspect_describes_a_plugin() {
     assert_eq!(v["sha256"], hex::encode(parseltongue_plugins::sha256(wasm)));
 
     let text = stdout(&ptplugin(&["inspect", "bundled:cycle-finder"]));
-    assert!(text.contains("world:    parseltongue:plugin/analyzer@0.1.0 (satisfies the contract)"), "{text}");
+    assert!(text.contains("world:    parseltongue:plugin/analyzer@0.2.0 (contract 0.2, satisfies it)"), "{text}");
     assert!(text.contains("denied") || text.contains("empty: no variables"), "{text}");
+
+    // A plugin of the seed's contract says so too.
+    let v = json(&ptplugin(&["inspect", "bundled:legacy-census", "--format", "json"]));
+    assert_eq!((v["contract"].as_str(), v["world"].as_str()), (Some("0.1"), Some("parseltongue:plugin/analyzer@0.1.0")));
+    assert_eq!(v["exports"][0], "parseltongue:plugin/parseltongue-plugin@0.1.0");
 }
 
 #[test]
@@ -255,7 +261,9 @@ fn inspect_exits_1_for_what_is_not_a_plugin() {
     let v = json(&out);
     assert_eq!(v["satisfies_contract"], false);
     assert!(
-        v["problem"].as_str().unwrap().contains("does not export parseltongue:plugin/parseltongue-plugin"),
+        v["problem"].as_str().unwrap().contains(
+            "exports neither parseltongue:plugin/analysis@0.2.x nor parseltongue:plugin/parseltongue-plugin@0.1.x"
+        ),
         "{v}"
     );
 
@@ -395,7 +403,7 @@ fn run_loads_a_manifest_applies_the_policy_and_writes_the_audit_trail() {
     let out = ptplugin(&args);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let v = json(&out);
-    assert_eq!(v["findings"][0], format!("env PATH={}", std::env::var("PATH").unwrap()));
+    assert_eq!(v["findings"][0]["message"], format!("env PATH={}", std::env::var("PATH").unwrap()));
     assert_eq!(v["plugin"]["name"], "envy");
     assert_eq!(v["plugin"]["load"]["granted"]["env"], serde_json::json!(["PATH"]));
 

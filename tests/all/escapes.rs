@@ -12,7 +12,7 @@ use crate::support::{load, plugin, small_graph};
 async fn cannot_read_etc_passwd_list_root_or_write_tmp() {
     let analysis =
         plugin("escape-read-passwd").analyze(&small_graph()).await.expect("the attempt is not a crash");
-    let findings = analysis.result.findings;
+    let findings = crate::support::texts(analysis.result);
     assert_eq!(findings.len(), 3, "{findings:?}");
     for f in &findings {
         assert!(f.contains(": denied: "), "an escape succeeded: {f}");
@@ -28,7 +28,7 @@ async fn cannot_connect_to_a_listening_loopback_port_or_resolve_names() {
     let port = listener.local_addr().unwrap().port();
     let plugin = load("escape-tcp-connect", PluginOptions::new().config("port", port.to_string()));
     let analysis = plugin.analyze(&small_graph()).await.expect("the attempt is not a crash");
-    let findings = analysis.result.findings;
+    let findings = crate::support::texts(analysis.result);
     assert!(findings[0].starts_with(&format!("connect 127.0.0.1:{port}: denied: ")), "{findings:?}");
     assert!(findings[1].starts_with("resolve localhost: denied: "), "{findings:?}");
     // Give a connection that slipped through every chance to show up.
@@ -43,6 +43,6 @@ async fn cannot_connect_to_a_listening_loopback_port_or_resolve_names() {
 async fn sees_no_environment_variables_arguments_or_stdin() {
     assert!(std::env::var_os("PATH").is_some(), "the host has an environment to leak");
     let analysis = plugin("escape-read-env").analyze(&small_graph()).await.unwrap();
-    assert_eq!(analysis.result.findings, Vec::<String>::new());
+    assert_eq!(analysis.result.messages(), Vec::<&str>::new());
     assert_eq!(analysis.result.recommendations, vec!["saw 0 environment entries, arguments and stdin bytes"]);
 }

@@ -146,7 +146,7 @@ async fn log_flood_is_bounded_and_counted() {
     assert!(analysis.usage.stdio_bytes_dropped > 3_800_000, "{:?}", analysis.usage);
     // The guest never saw a failed write: the flood was absorbed, not turned into a panic.
     assert!(
-        analysis.result.findings[0].ends_with("0 stdout and 0 stderr writes failed"),
+        analysis.result.messages()[0].ends_with("0 stdout and 0 stderr writes failed"),
         "{:?}",
         analysis.result
     );
@@ -167,7 +167,7 @@ async fn faults_in_one_plugin_leave_others_untouched() {
     let (bomb, census, graph) = (plugin("fault-memory-bomb"), plugin("node-census"), small_graph());
     let (bomb, census) = tokio::join!(bomb.analyze(&graph), census.analyze(&graph));
     assert_eq!(bomb.unwrap_err().kind(), ErrorKind::MemoryLimit);
-    assert_eq!(census.expect("census unaffected").result.findings, vec!["fn: 3 of 3 nodes (100.0%)"]);
+    assert_eq!(census.expect("census unaffected").result.messages(), vec!["fn: 3 of 3 nodes (100.0%)"]);
 }
 
 #[tokio::test]

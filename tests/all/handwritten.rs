@@ -44,7 +44,7 @@ async fn a_hand_written_component_runs() {
     let plugin = sandbox().load("handwritten", &wasm, PluginOptions::new()).unwrap();
     assert!(plugin.surface().wasi_imports.is_empty() && plugin.surface().host_imports.is_empty());
     let analysis = plugin.analyze(&small_graph()).await.unwrap();
-    assert_eq!(analysis.result.findings, vec!["first", "second"]);
+    assert_eq!(analysis.result.messages(), vec!["first", "second"]);
     assert_eq!(analysis.result.confidence, 0.75);
     assert_eq!(analysis.usage.host_calls, 0);
 }
@@ -53,7 +53,7 @@ async fn a_hand_written_component_runs() {
 async fn any_0_1_x_export_fits_and_0_2_does_not() {
     let wasm = component("0.1.3", &["later patch"], 1.0, None);
     let plugin = sandbox().load("patch", &wasm, PluginOptions::new()).expect("0.1.3 fits a 0.1.0 host");
-    assert_eq!(plugin.analyze(&small_graph()).await.unwrap().result.findings, vec!["later patch"]);
+    assert_eq!(plugin.analyze(&small_graph()).await.unwrap().result.messages(), vec!["later patch"]);
 
     let wasm = component("0.2.0", &[], 1.0, None);
     let e = sandbox().load("next", &wasm, PluginOptions::new()).unwrap_err();
@@ -72,22 +72,22 @@ async fn a_confidence_outside_0_to_1_is_refused() {
 }
 
 #[tokio::test]
-async fn a_result_pointing_outside_memory_is_a_trap_not_a_host_crash() {
+async fn a_result_pointing_outside_memory_is_invalid_output_not_a_host_crash() {
     let wasm = component("0.1.0", &["x"], 1.0, Some(0xFFFF_FFF0));
     let plugin = sandbox().load("dangling", &wasm, PluginOptions::new()).unwrap();
     let e = plugin.analyze(&small_graph()).await.unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::Trap, "{e}");
+    assert_eq!(e.kind(), ErrorKind::InvalidOutput, "{e}");
     assert!(e.to_string().contains("out of bounds"), "{e}");
 }
 
 #[tokio::test]
-async fn invalid_utf8_in_a_result_is_a_trap() {
+async fn invalid_utf8_in_a_result_is_invalid_output() {
     let mut wasm = component("0.1.0", &["\u{fffd}"], 1.0, None);
     // Replace the valid 3-byte U+FFFD with an invalid sequence of the same length.
     let at = wasm.windows(3).position(|w| w == "\u{fffd}".as_bytes()).expect("the finding's bytes");
     wasm[at..at + 3].copy_from_slice(&[0xff, 0xfe, 0xfd]);
     let plugin = sandbox().load("utf8", &wasm, PluginOptions::new()).unwrap();
     let e = plugin.analyze(&small_graph()).await.unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::Trap, "{e}");
-    assert!(e.to_string().contains("utf-8"), "{e}");
+    assert_eq!(e.kind(), ErrorKind::InvalidOutput, "{e}");
+    assert!(e.to_string().contains("not UTF-8"), "{e}");
 }

@@ -84,7 +84,7 @@ fn a_damaged_kv_file_is_a_clean_error() {
     ];
     let (code, out, err) = run(&args);
     assert_eq!(code, Some(0), "{err}");
-    assert_eq!(json(&out)["findings"][0], "count 1");
+    assert_eq!(json(&out)["findings"][0]["message"], "count 1");
     let clean = std::fs::read(&kv).unwrap();
     let mut refused = 0;
     for seed in 0..12u64 {

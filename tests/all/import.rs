@@ -111,7 +111,8 @@ fn run_takes_a_parseltongue_export_directly() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let findings: Vec<&str> = v["findings"].as_array().unwrap().iter().map(|f| f.as_str().unwrap()).collect();
+    let findings: Vec<&str> =
+        v["findings"].as_array().unwrap().iter().map(|f| f["message"].as_str().unwrap()).collect();
     assert_eq!(findings[0], "function: 496 of 1331 nodes (37.3%)", "{findings:?}");
 }
 

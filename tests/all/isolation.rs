@@ -26,11 +26,11 @@ async fn the_probe_finds_a_secret_left_in_the_same_instance() {
     // secret in all three places; a clean scan elsewhere then means something.
     let plugin = probe(&Sandbox::builder().no_cache().build().unwrap());
     let mut instance = plugin.instance();
-    let wrote = instance.analyze(&order("write", 7)).await.unwrap().result.findings;
+    let wrote = crate::support::texts(instance.analyze(&order("write", 7)).await.unwrap().result);
     assert!(wrote.iter().any(|f| f.starts_with("grown pages: 1024 KiB")), "{wrote:?}");
-    let seen = instance.analyze(&order("scan", 7)).await.unwrap().result.findings;
+    let seen = crate::support::texts(instance.analyze(&order("scan", 7)).await.unwrap().result);
     assert!(scan(&seen).traces >= 3, "static area, heap and grown pages: {seen:?}");
-    let other_seed = instance.analyze(&order("scan", 8)).await.unwrap().result.findings;
+    let other_seed = crate::support::texts(instance.analyze(&order("scan", 8)).await.unwrap().result);
     assert_eq!(scan(&other_seed).traces, 0, "{other_seed:?}");
 }
 
@@ -42,11 +42,12 @@ async fn a_pooled_slot_is_wiped_between_instances() {
     let seed = 11;
     for round in 0..4 {
         let mut writer = plugin.instance();
-        let wrote = writer.analyze(&order("write", seed)).await.expect("writes").result.findings;
+        let wrote =
+            crate::support::texts(writer.analyze(&order("write", seed)).await.expect("writes").result);
         assert_eq!(wrote.len(), 4, "{wrote:?}");
         drop(writer);
         // One instance slot in the whole sandbox: the scanner must get the writer's.
-        let seen = plugin.analyze(&order("scan", seed)).await.expect("scans").result.findings;
+        let seen = crate::support::texts(plugin.analyze(&order("scan", seed)).await.expect("scans").result);
         assert_eq!(scan(&seen), ResidueScan { traces: 0, nonzero_grown_words: 0 }, "round {round}: {seen:?}");
     }
 }
@@ -56,6 +57,6 @@ async fn on_demand_instances_start_from_clean_memory_too() {
     let sandbox = Sandbox::builder().no_cache().build().unwrap();
     let plugin = probe(&sandbox);
     plugin.analyze(&order("write", 21)).await.unwrap();
-    let seen = plugin.analyze(&order("scan", 21)).await.unwrap().result.findings;
+    let seen = crate::support::texts(plugin.analyze(&order("scan", 21)).await.unwrap().result);
     assert_eq!(scan(&seen), ResidueScan { traces: 0, nonzero_grown_words: 0 }, "{seen:?}");
 }

@@ -65,6 +65,7 @@ fn each_commands_json_has_its_documented_keys() {
     assert_eq!(
         keys(&["inspect", "bundled:node-census"]),
         [
+            "contract",
             "exports",
             "file",
             "host_imports",
@@ -80,6 +81,27 @@ fn each_commands_json_has_its_documented_keys() {
             "world"
         ]
     );
+    // A finding, and a node it names with its place resolved from the node's metadata.
+    let (_, stdout, _) = output(ptplugin().args([
+        "run",
+        "--plugin",
+        "bundled:cycle-finder",
+        "--graph",
+        &repo("samples/parseltongue-v1.7.2"),
+        "--format",
+        "json",
+        "-q",
+    ]));
+    let run: Value = serde_json::from_str(&stdout).unwrap();
+    let finding = &run["findings"][0];
+    let sorted = |v: &Value| {
+        let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+        k.sort();
+        k
+    };
+    assert_eq!(sorted(finding), ["message", "nodes", "rule", "severity"], "{finding}");
+    assert_eq!(sorted(&finding["nodes"][0]), ["file", "id", "index", "line_start", "name"], "{finding}");
+    assert_eq!(finding["severity"], "warning");
     assert_eq!(
         keys(&["policy", "check", "bundled:node-census"]),
         ["denied", "granted", "limits", "plugin", "requested", "requested_limits"]

@@ -95,15 +95,20 @@ async fn cycle_finder_over_http_finds_the_cycle_pt08_misses_in_every_language() 
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    let findings: Vec<String> =
-        json(&out)["findings"].as_array().unwrap().iter().map(|f| f.as_str().unwrap().to_string()).collect();
+    // Each finding as the text output prints it, from the JSON's finding objects.
+    let findings: Vec<String> = json(&out)["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| serde_json::from_value::<parseltongue_plugins::Finding>(f.clone()).unwrap().to_string())
+        .collect();
     let has = |parts: &[&str]| findings.iter().any(|f| parts.iter().all(|p| f.contains(p)));
-    assert!(has(&["cycle of 3 nodes", "alpha (src/lib.rs", "beta", "gamma"]), "{findings:#?}");
-    assert!(has(&["helper (pkg/util.py", "other (pkg/util.py"]), "{findings:#?}");
-    assert!(has(&["render (web/app.js", "wrap (web/app.js"]), "{findings:#?}");
-    assert!(has(&["Ping (gosrc/main.go", "Pong (gosrc/main.go"]), "{findings:#?}");
-    assert!(has(&["run (java/App.java", "helper (java/App.java"]), "{findings:#?}");
-    assert!(has(&["module cycle of 2 modules", "pkg.a", "pkg.b"]), "{findings:#?}");
+    assert!(has(&["cycle.dependency", "cycle of 3 nodes", "alpha", "beta", "gamma", "(src/lib.rs:"]), "{findings:#?}");
+    assert!(has(&["cycle of 2 nodes", "helper", "other", "(pkg/util.py:"]), "{findings:#?}");
+    assert!(has(&["cycle of 2 nodes", "render", "wrap", "(web/app.js:"]), "{findings:#?}");
+    assert!(has(&["cycle of 2 nodes", "Ping", "Pong", "(gosrc/main.go:"]), "{findings:#?}");
+    assert!(has(&["cycle of 2 nodes", "run", "helper", "(java/App.java:"]), "{findings:#?}");
+    assert!(has(&["cycle.module", "module cycle of 2 modules", "pkg.a", "pkg.b"]), "{findings:#?}");
 
     // Dead code: what a runtime calls (`__init__`, Go's `main`) is not dead.
     let out = ptplugin()
@@ -301,7 +306,11 @@ async fn serve_answers_in_parseltongues_envelope_with_real_plugins() {
     let run: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(run["success"], true);
     assert!(run["tokens"].as_u64().unwrap() > 0);
-    assert!(run["data"]["findings"].to_string().contains("alpha (src/lib.rs"), "{run}");
+    let about_alpha = |f: &Value| {
+        f["rule"] == "cycle.dependency"
+            && f["nodes"].as_array().unwrap().iter().any(|n| n["name"] == "alpha" && n["file"] == "src/lib.rs")
+    };
+    assert!(run["data"]["findings"].as_array().unwrap().iter().any(about_alpha), "{run}");
     assert_eq!(run["data"]["graph"]["source"], server.url());
 
     // A plugin's failure is an envelope with its kind; the service goes on.

@@ -43,7 +43,10 @@ fn a_truncated_component_is_invalid() {
 fn a_component_of_another_world_is_incompatible() {
     let e = load_error(&crate::support::wasi_command_component());
     assert_eq!(e.kind(), ErrorKind::Incompatible);
-    assert!(e.to_string().contains("does not export parseltongue:plugin/parseltongue-plugin@0.1.x"), "{e}");
+    assert!(
+        e.to_string().contains("exports neither parseltongue:plugin/analysis@0.2.x nor parseltongue:plugin/parseltongue-plugin@0.1.x"),
+        "{e}"
+    );
     assert!(e.to_string().contains("wasi:cli/run@0.2.0"), "{e}");
 
     let empty = wat::parse_str("(component)").unwrap();

@@ -264,7 +264,7 @@ async fn a_hot_swap_sends_new_calls_to_the_new_version_while_old_calls_finish() 
     let key = host.load(v2).await.unwrap();
     assert_eq!(key.version, semver::Version::new(2, 0, 0));
     let new = host.analyze("swap", small()).await.expect("v2 answers new calls");
-    assert_eq!(new.result.findings, vec!["fn: 3 of 3 nodes (100.0%)"]);
+    assert_eq!(new.result.messages(), vec!["fn: 3 of 3 nodes (100.0%)"]);
     let old = in_flight.await.unwrap();
     assert_eq!(old.unwrap_err().kind(), ErrorKind::Timeout, "the in-flight call finished on v1");
     // v1 drains and stops; only v2 remains.

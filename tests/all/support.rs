@@ -173,3 +173,18 @@ pub fn plugin_dir(name: &str, component: &str, extra: &str) -> tempfile::TempDir
     std::fs::write(dir.path().join("p.wasm"), bundled::get(component).unwrap().wasm).unwrap();
     dir
 }
+
+/// Each finding as the CLI prints it: `severity rule: message — place of its first node`.
+pub fn lines(findings: &[parseltongue_plugins::Finding]) -> Vec<String> {
+    findings.iter().map(ToString::to_string).collect()
+}
+
+/// The findings' messages.
+pub fn messages(findings: &[parseltongue_plugins::Finding]) -> Vec<&str> {
+    findings.iter().map(|f| f.message.as_str()).collect()
+}
+
+/// A report's messages, owned.
+pub fn texts(report: parseltongue_plugins::Report) -> Vec<String> {
+    report.findings.into_iter().map(|f| f.message).collect()
+}

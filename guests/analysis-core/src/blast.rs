@@ -4,7 +4,15 @@
 use std::collections::VecDeque;
 
 use crate::model::CodeGraph;
-use crate::report::Report;
+use crate::report::{Finding, Report, Rule, Severity};
+
+/// What `blast-radius` reports.
+pub const RULES: [Rule; 1] = [Rule {
+    id: "blast-radius.hot-spot",
+    summary: "a definition whose change reaches many others (direct and transitive dependents)",
+    severity: Severity::Note,
+    help: "keep its signature stable, cover it with tests, and review its callers before changing behaviour",
+}];
 
 /// One definition's dependents.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,12 +86,16 @@ pub fn report(graph: &CodeGraph<'_>, top: usize) -> Report {
             let n = &graph.nodes[r.node];
             let tests =
                 if r.direct_tests > 0 { format!(" ({} in tests)", r.direct_tests) } else { String::new() };
-            format!(
-                "{} [{}]: {} direct dependents{tests}, {} transitive",
-                graph.label(r.node),
-                n.node_type,
-                r.direct,
-                r.transitive
+            Finding::new(
+                &RULES[0],
+                format!(
+                    "{} `{}`: {} direct dependents{tests}, {} transitive",
+                    n.node_type,
+                    graph.qualified_name(r.node),
+                    r.direct,
+                    r.transitive
+                ),
+                vec![r.node as u32],
             )
         })
         .collect();
@@ -151,11 +163,12 @@ mod tests {
     fn report_names_the_top_hot_spot() {
         let o = layered();
         let r = report(&o.graph(), 2);
+        assert_eq!(r.findings[0].nodes, [0]);
         assert_eq!(
-            r.findings,
+            r.messages(),
             [
-                "core [function]: 1 direct dependents, 4 transitive",
-                "util [function]: 2 direct dependents, 3 transitive"
+                "function `core`: 1 direct dependents, 4 transitive",
+                "function `util`: 2 direct dependents, 3 transitive"
             ]
         );
         assert!(r.recommendations[0].contains("core reaches 4 other entities"));

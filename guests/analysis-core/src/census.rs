@@ -2,6 +2,16 @@
 
 use std::collections::BTreeMap;
 
+use crate::report::{Finding, Report, Rule, Severity};
+
+/// What `node-census` reports.
+pub const RULES: [Rule; 1] = [Rule {
+    id: "census.type",
+    summary: "how many nodes of one type the graph holds",
+    severity: Severity::Note,
+    help: "when one type dominates, check whether it should be split into more specific types or modules",
+}];
+
 /// How many nodes carry each type, with the share of the whole.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Census {
@@ -49,6 +59,29 @@ impl Census {
     }
 }
 
+impl Census {
+    /// One finding per type (most common first) and, when one type's share reaches
+    /// `threshold`, a recommendation to look at it.
+    pub fn report(&self, threshold: f64) -> Report {
+        let findings = self
+            .counts
+            .iter()
+            .map(|(t, n)| {
+                Finding::new(&RULES[0], format!("{t}: {n} of {} nodes ({}%)", self.total, self.percent(*n)), Vec::new())
+            })
+            .collect();
+        let recommendations = match self.dominant(threshold) {
+            Some((t, _)) => vec![format!(
+                "`{t}` makes up {}% of all nodes: review whether it should be split into more specific types or modules",
+                self.percent(self.counts[0].1)
+            )],
+            None => Vec::new(),
+        };
+        let summary = format!("counted {} nodes of {} types", self.total, self.counts.len());
+        Report { findings, recommendations, summary }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,6 +100,14 @@ mod tests {
         assert_eq!(c.percent(16), "100.0");
         assert_eq!(Census::count(["a", "b", "c"]).percent(1), "33.3");
         assert_eq!(Census::count(std::iter::empty()).percent(0), "0.0");
+    }
+
+    #[test]
+    fn the_report_has_a_finding_per_type() {
+        let r = Census::count(["fn", "fn", "fn", "struct"]).report(0.7);
+        assert_eq!(r.messages(), ["fn: 3 of 4 nodes (75.0%)", "struct: 1 of 4 nodes (25.0%)"]);
+        assert_eq!(r.findings[0].rule, "census.type");
+        assert!(r.recommendations[0].starts_with("`fn` makes up 75.0%"));
     }
 
     #[test]

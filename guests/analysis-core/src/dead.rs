@@ -6,7 +6,41 @@
 use std::collections::HashSet;
 
 use crate::model::CodeGraph;
-use crate::report::Report;
+use crate::report::{Finding, Report, Rule, Severity};
+
+/// What `dead-code` reports.
+pub const RULES: [Rule; 5] = [
+    Rule {
+        id: "dead-code.unused",
+        summary: "a definition nothing in the graph calls, uses or imports",
+        severity: Severity::Warning,
+        help: "delete it, or document why it stays (public API, called by macros or other crates)",
+    },
+    Rule {
+        id: "dead-code.unused-or-test",
+        summary: "nothing uses it, or it is a test whose file's entities the graph lacks",
+        severity: Severity::Note,
+        help: "check whether it is a test; if not, treat it as unused",
+    },
+    Rule {
+        id: "dead-code.test-only",
+        summary: "a definition only tests use",
+        severity: Severity::Note,
+        help: "move it under #[cfg(test)] or find the production caller that is missing",
+    },
+    Rule {
+        id: "dead-code.maybe-used",
+        summary: "unused unless an ambiguous call by the same name means it",
+        severity: Severity::Note,
+        help: "check the ambiguous calls by this name",
+    },
+    Rule {
+        id: "dead-code.unlisted",
+        summary: "more candidates than the plugin lists (max-findings)",
+        severity: Severity::Note,
+        help: "raise max-findings to see them all",
+    },
+];
 
 /// Why a definition is listed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -88,7 +122,7 @@ pub fn report(graph: &CodeGraph<'_>, max: usize) -> Report {
     let (unused, test_only, maybe) =
         (count(Verdict::Unused), count(Verdict::TestOnly), count(Verdict::MaybeUsed));
     let possibly_test = count(Verdict::PossiblyTest);
-    let mut findings: Vec<String> = found
+    let mut findings: Vec<Finding> = found
         .iter()
         .take(max)
         .map(|&(v, verdict)| {
@@ -104,11 +138,21 @@ pub fn report(graph: &CodeGraph<'_>, max: usize) -> Report {
                     "nothing uses it (or it is a #[test]: its file's entities are not exported)".to_string()
                 }
             };
-            format!("{} [{}]: {why}", graph.label(v), n.node_type)
+            let rule = match verdict {
+                Verdict::Unused => &RULES[0],
+                Verdict::PossiblyTest => &RULES[1],
+                Verdict::TestOnly => &RULES[2],
+                Verdict::MaybeUsed => &RULES[3],
+            };
+            Finding::new(rule, format!("{} `{}`: {why}", n.node_type, graph.qualified_name(v)), vec![v as u32])
         })
         .collect();
     if found.len() > max {
-        findings.push(format!("{} more candidates not listed (max-findings = {max})", found.len() - max));
+        findings.push(Finding::new(
+            &RULES[4],
+            format!("{} more candidates not listed (max-findings = {max})", found.len() - max),
+            Vec::new(),
+        ));
     }
     let mut recommendations = Vec::new();
     if unused > 0 {
@@ -190,11 +234,12 @@ mod tests {
     fn report_lists_unused_first_and_caps() {
         let o = program();
         let r = report(&o.graph(), 2);
+        assert_eq!((r.findings[0].rule, r.findings[0].nodes.as_slice()), ("dead-code.unused", &[6][..]));
         assert_eq!(
-            r.findings,
+            r.messages(),
             [
-                "Unused [struct]: nothing calls or imports it (the graph has no edges for mentions in types)",
-                "orphan [function]: nothing in the graph calls it",
+                "struct `Unused`: nothing calls or imports it (the graph has no edges for mentions in types)",
+                "function `orphan`: nothing in the graph calls it",
                 "4 more candidates not listed (max-findings = 2)",
             ]
         );

@@ -5,7 +5,23 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::model::CodeGraph;
-use crate::report::Report;
+use crate::report::{Finding, MAX_FINDING_NODES, Report, Rule, Severity};
+
+/// What `god-objects` reports.
+pub const RULES: [Rule; 2] = [
+    Rule {
+        id: "god-object.methods",
+        summary: "a type with more methods than the threshold (max-methods)",
+        severity: Severity::Warning,
+        help: "split it by responsibility: group methods that share fields into smaller types or traits",
+    },
+    Rule {
+        id: "god-object.fan-out",
+        summary: "a function calling more distinct functions than the threshold (max-fan-out)",
+        severity: Severity::Warning,
+        help: "break it into steps with one job each",
+    },
+];
 
 /// Thresholds above which a finding is made.
 #[derive(Debug, Clone, Copy)]
@@ -35,6 +51,8 @@ pub struct TypeSize {
     pub traits: usize,
     /// Files its impl blocks are in.
     pub files: BTreeSet<String>,
+    /// Its `impl` blocks (node indices).
+    pub blocks: Vec<usize>,
 }
 
 /// Methods per type, largest first.
@@ -50,8 +68,10 @@ pub fn type_sizes(graph: &CodeGraph<'_>) -> Vec<TypeSize> {
             impls: 0,
             traits: 0,
             files: BTreeSet::new(),
+            blocks: Vec::new(),
         });
         size.impls += 1;
+        size.blocks.push(v);
         size.traits += graph.successors(v).iter().filter(|(_, t)| *t == "Implements").count();
         size.files.insert(n.get("file").unwrap_or_default().trim_start_matches("./").to_string());
     }
@@ -89,14 +109,18 @@ pub fn report(graph: &CodeGraph<'_>, limits: Thresholds) -> Report {
     let big_types: Vec<TypeSize> =
         type_sizes(graph).into_iter().filter(|t| t.methods > limits.max_methods).collect();
     for t in &big_types {
-        findings.push(format!(
-            "type {}: {} methods in {} impl blocks ({} traits) across {} (threshold {})",
-            t.name,
-            t.methods,
-            t.impls,
-            t.traits,
-            t.files.iter().cloned().collect::<Vec<_>>().join(", "),
-            limits.max_methods
+        findings.push(Finding::new(
+            &RULES[0],
+            format!(
+                "type {}: {} methods in {} impl blocks ({} traits) across {} (threshold {})",
+                t.name,
+                t.methods,
+                t.impls,
+                t.traits,
+                t.files.iter().cloned().collect::<Vec<_>>().join(", "),
+                limits.max_methods
+            ),
+            t.blocks.iter().take(MAX_FINDING_NODES).map(|&b| b as u32).collect(),
         ));
     }
     let busy: Vec<(usize, usize, usize)> =
@@ -104,10 +128,14 @@ pub fn report(graph: &CodeGraph<'_>, limits: Thresholds) -> Report {
     for &(v, n, external) in &busy {
         let node = &graph.nodes[v];
         let test = if node.is_test() { ", test code" } else { "" };
-        findings.push(format!(
-            "function {}: calls {n} distinct functions ({external} outside the graph{test}) (threshold {})",
-            graph.label(v),
-            limits.max_fan_out
+        findings.push(Finding::new(
+            &RULES[1],
+            format!(
+                "function `{}` calls {n} distinct functions ({external} outside the graph{test}) (threshold {})",
+                graph.qualified_name(v),
+                limits.max_fan_out
+            ),
+            vec![v as u32],
         ));
     }
     if let Some(t) = big_types.first() {
@@ -188,11 +216,12 @@ mod tests {
         let o = store();
         let g = o.graph();
         let r = report(&g, Thresholds { max_methods: 5, max_fan_out: 3 });
+        assert_eq!((r.findings[0].rule, r.findings[0].nodes.as_slice()), ("god-object.methods", &[0, 1][..]));
         assert_eq!(
-            r.findings,
+            r.messages(),
             [
                 "type Store: 6 methods in 2 impl blocks (1 traits) across src/fmt.rs, src/store.rs (threshold 5)",
-                "function main: calls 4 distinct functions (1 outside the graph) (threshold 3)",
+                "function `main` calls 4 distinct functions (1 outside the graph) (threshold 3)",
             ]
         );
         assert_eq!(r.recommendations.len(), 2);

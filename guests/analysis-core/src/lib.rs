@@ -5,6 +5,7 @@
 
 pub mod blast;
 pub mod census;
+pub mod columns;
 pub mod dead;
 pub mod god;
 pub mod model;

@@ -1,26 +1,33 @@
-//! A borrowed view of an imported code graph: nodes with their metadata, edges both ways, and
+//! An imported code graph over the columns: nodes with their metadata, edges both ways, and
 //! the vocabulary the importer uses (definitions vs. the `file`, `import`, `external` and
 //! `ambiguous` nodes it makes for endpoints that are not code in the graph).
 
 use std::collections::HashMap;
 
-use rustc_hash::FxBuildHasher;
+use crate::columns::{Strings, View};
 
-/// One node: id, type and metadata pairs, borrowed from the plugin's input.
+/// One node: id, type and metadata, borrowed from the graph's columns.
 #[derive(Debug, Clone, Copy)]
 pub struct Node<'a> {
     /// The node id (an ISG key for Parseltongue graphs).
     pub id: &'a str,
     /// The entity type: `function`, `method`, `struct`, `impl`, …
     pub node_type: &'a str,
-    /// Metadata pairs, as the contract carries them.
-    pub meta: &'a [(String, String)],
+    keys: &'a [u32],
+    values: &'a [u32],
+    strings: Strings<'a>,
 }
 
 impl<'a> Node<'a> {
-    /// The metadata value under `key`.
+    /// The metadata value under `key` (the first, if the node repeats a key).
     pub fn get(&self, key: &str) -> Option<&'a str> {
-        self.meta.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        let i = self.keys.iter().position(|&k| self.strings.get(k) == key)?;
+        Some(self.strings.get(self.values[i]))
+    }
+
+    /// The metadata pairs, in the node's order.
+    pub fn meta(&self) -> impl Iterator<Item = (&'a str, &'a str)> + '_ {
+        self.keys.iter().zip(self.values).map(|(&k, &v)| (self.strings.get(k), self.strings.get(v)))
     }
 
     /// The entity's name: metadata `name`, else the id.
@@ -62,71 +69,99 @@ impl<'a> Node<'a> {
     }
 }
 
-/// Nodes by dense index with their edges both ways, edge types kept.
-#[derive(Debug, Default)]
+/// One end of an edge as adjacency lists hold it: the node at the other end and the edge type.
+pub type Adjacent<'a> = (usize, &'a str);
+
+/// Nodes by index with their edges both ways (compressed rows: one allocation per direction),
+/// edge types kept. Built once per call from a [`View`]; no id is ever hashed.
+#[derive(Debug)]
 pub struct CodeGraph<'a> {
     /// The nodes, in input order.
     pub nodes: Vec<Node<'a>>,
-    index: HashMap<&'a str, usize, FxBuildHasher>,
-    out: Vec<Vec<(usize, &'a str)>>,
-    inn: Vec<Vec<(usize, &'a str)>>,
+    out_start: Vec<u32>,
+    out: Vec<Adjacent<'a>>,
+    in_start: Vec<u32>,
+    inn: Vec<Adjacent<'a>>,
     /// For each method, the `impl` block whose line range holds it (innermost), if any: the
     /// graph has no "contains" edges, but Parseltongue's keys carry file and lines.
     owner: Vec<Option<usize>>,
-    /// Edges whose source or target is not a node (the host never sends those; counted anyway).
-    pub dangling: usize,
+    view: View<'a>,
 }
 
 impl<'a> CodeGraph<'a> {
-    /// Builds the view from nodes and `(source, target, edge type)` triples.
-    pub fn new(
-        nodes: impl IntoIterator<Item = Node<'a>>,
-        edges: impl IntoIterator<Item = (&'a str, &'a str, &'a str)>,
-    ) -> Self {
-        let nodes: Vec<Node<'a>> = nodes.into_iter().collect();
-        let mut index = HashMap::with_capacity_and_hasher(nodes.len(), FxBuildHasher);
-        for (i, n) in nodes.iter().enumerate() {
-            index.entry(n.id).or_insert(i);
+    /// Builds the view's nodes and adjacency (counting sort by source and by target).
+    pub fn new(view: View<'a>) -> Self {
+        let n = view.node_count();
+        let nodes: Vec<Node<'a>> = (0..n)
+            .map(|v| {
+                let (keys, values) = view.meta(v);
+                Node { id: view.id(v), node_type: view.node_type(v), keys, values, strings: view.strings }
+            })
+            .collect();
+        let m = view.edge_count();
+        let mut out_start = vec![0u32; n + 1];
+        let mut in_start = vec![0u32; n + 1];
+        for e in 0..m {
+            let (s, t, _) = view.edge(e);
+            out_start[s + 1] += 1;
+            in_start[t + 1] += 1;
+        }
+        for v in 0..n {
+            out_start[v + 1] += out_start[v];
+            in_start[v + 1] += in_start[v];
+        }
+        let mut out = vec![(0usize, ""); m];
+        let mut inn = vec![(0usize, ""); m];
+        let (mut out_next, mut in_next) = (out_start.clone(), in_start.clone());
+        for e in 0..m {
+            let (s, t, kind) = view.edge(e);
+            let kind = view.strings.get(kind);
+            out[out_next[s] as usize] = (t, kind);
+            out_next[s] += 1;
+            inn[in_next[t] as usize] = (s, kind);
+            in_next[t] += 1;
         }
         let owner = owners(&nodes);
-        let mut graph = CodeGraph {
-            out: vec![Vec::new(); nodes.len()],
-            inn: vec![Vec::new(); nodes.len()],
-            nodes,
-            index,
-            owner,
-            dangling: 0,
-        };
-        for (source, target, edge_type) in edges {
-            match (graph.index.get(source), graph.index.get(target)) {
-                (Some(&s), Some(&t)) => {
-                    graph.out[s].push((t, edge_type));
-                    graph.inn[t].push((s, edge_type));
-                }
-                _ => graph.dangling += 1,
-            }
-        }
-        graph
+        CodeGraph { nodes, out_start, out, in_start, inn, owner, view }
     }
 
-    /// The index of the node with this id.
+    /// The columns this graph was built from.
+    pub fn view(&self) -> &View<'a> {
+        &self.view
+    }
+
+    /// The index of the node with this id (a linear search: analyses work by index).
     pub fn find(&self, id: &str) -> Option<usize> {
-        self.index.get(id).copied()
+        self.nodes.iter().position(|n| n.id == id)
     }
 
-    /// Outgoing edges of `v`: (target, edge type).
-    pub fn successors(&self, v: usize) -> &[(usize, &'a str)] {
-        &self.out[v]
+    /// Outgoing edges of `v`: (target, edge type), in input order.
+    pub fn successors(&self, v: usize) -> &[Adjacent<'a>] {
+        &self.out[self.out_start[v] as usize..self.out_start[v + 1] as usize]
     }
 
-    /// Incoming edges of `v`: (source, edge type).
-    pub fn predecessors(&self, v: usize) -> &[(usize, &'a str)] {
-        &self.inn[v]
+    /// Incoming edges of `v`: (source, edge type), in input order.
+    pub fn predecessors(&self, v: usize) -> &[Adjacent<'a>] {
+        &self.inn[self.in_start[v] as usize..self.in_start[v + 1] as usize]
+    }
+
+    /// Number of edges.
+    pub fn edge_count(&self) -> usize {
+        self.out.len()
     }
 
     /// The `impl` block a method is in.
     pub fn owner(&self, v: usize) -> Option<usize> {
         self.owner[v]
+    }
+
+    /// The node's name with a method's type in front (`Store::open`): how a finding's message
+    /// names nodes (the host adds the place of the finding's first node).
+    pub fn qualified_name(&self, v: usize) -> String {
+        match self.owner[v] {
+            Some(block) => format!("{}::{}", self.nodes[block].name(), self.nodes[v].name()),
+            None => self.nodes[v].name().to_string(),
+        }
     }
 
     /// [`Node::label`], with a method's type in front: `Store::open (src/store.rs:12)`.
@@ -179,16 +214,19 @@ fn owners(nodes: &[Node<'_>]) -> Vec<Option<usize>> {
 pub(crate) mod fixtures {
     //! Hand-made graphs for the analyses' tests.
     use super::*;
+    use crate::columns::OwnedColumns;
 
-    /// Owned nodes and edges a test keeps alive while a [`CodeGraph`] borrows them.
+    /// Nodes and edges a test writes down; [`Owned::graph`] builds columns once and a
+    /// [`CodeGraph`] over them.
     pub struct Owned {
         pub nodes: Vec<(String, String, Vec<(String, String)>)>,
         pub edges: Vec<(String, String, String)>,
+        columns: std::cell::OnceCell<OwnedColumns>,
     }
 
     impl Owned {
         pub fn new() -> Self {
-            Owned { nodes: Vec::new(), edges: Vec::new() }
+            Owned { nodes: Vec::new(), edges: Vec::new(), columns: std::cell::OnceCell::new() }
         }
 
         /// A node: `meta` as `key=value` strings.
@@ -212,11 +250,22 @@ pub(crate) mod fixtures {
             self
         }
 
+        pub fn view(&self) -> View<'_> {
+            self.columns
+                .get_or_init(|| {
+                    OwnedColumns::build(
+                        self.nodes.iter().map(|(id, t, meta)| {
+                            (id.as_str(), t.as_str(), meta.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+                        }),
+                        self.edges.iter().map(|(s, t, e)| (s.as_str(), t.as_str(), e.as_str())),
+                    )
+                    .0
+                })
+                .view()
+        }
+
         pub fn graph(&self) -> CodeGraph<'_> {
-            CodeGraph::new(
-                self.nodes.iter().map(|(id, t, meta)| Node { id, node_type: t, meta }),
-                self.edges.iter().map(|(s, t, e)| (s.as_str(), t.as_str(), e.as_str())),
-            )
+            CodeGraph::new(self.view())
         }
     }
 }
@@ -226,7 +275,7 @@ mod tests {
     use super::fixtures::Owned;
 
     #[test]
-    fn edges_are_indexed_both_ways_and_dangling_ones_counted() {
+    fn edges_are_indexed_both_ways() {
         let o = Owned::new()
             .node("a", "function", &["file=./src/a.rs", "line_start=3", "line_end=9"])
             .node("b", "external", &[])
@@ -235,7 +284,7 @@ mod tests {
         let g = o.graph();
         assert_eq!(g.successors(0), &[(1, "Calls")]);
         assert_eq!(g.predecessors(1), &[(0, "Calls")]);
-        assert_eq!(g.dangling, 1);
+        assert_eq!(g.edge_count(), 1, "an edge to an id that is no node is not in the columns");
         assert_eq!(g.nodes[0].label(), "a (src/a.rs:3)");
         assert!(g.nodes[0].is_definition() && !g.nodes[1].is_definition());
     }

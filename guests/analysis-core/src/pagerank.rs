@@ -2,8 +2,8 @@
 
 /// Ranks over `adjacency` (vertex → successors), summing to 1. Dangling vertices spread their
 /// rank evenly; `damping` is the usual 0.85.
-pub fn pagerank(adjacency: &[Vec<usize>], iterations: usize, damping: f64) -> Vec<f64> {
-    let n = adjacency.len();
+pub fn pagerank<A: crate::scc::Successors + ?Sized>(adjacency: &A, iterations: usize, damping: f64) -> Vec<f64> {
+    let n = adjacency.vertices();
     if n == 0 {
         return Vec::new();
     }
@@ -13,7 +13,8 @@ pub fn pagerank(adjacency: &[Vec<usize>], iterations: usize, damping: f64) -> Ve
     for _ in 0..iterations {
         let mut dangling = 0.0;
         next.iter_mut().for_each(|r| *r = 0.0);
-        for (v, out) in adjacency.iter().enumerate() {
+        for v in 0..n {
+            let out = adjacency.successors_of(v);
             if out.is_empty() {
                 dangling += rank[v];
                 continue;
@@ -47,6 +48,6 @@ mod tests {
 
     #[test]
     fn the_empty_graph_has_no_ranks() {
-        assert!(pagerank(&[], 20, 0.85).is_empty());
+        assert!(pagerank(&Vec::<Vec<usize>>::new(), 20, 0.85).is_empty());
     }
 }

@@ -1,78 +1,161 @@
-//! Whole analyses, from node ids and edges to findings: what a plugin returns, written once so
-//! the plugins and the native benchmarks run exactly the same code.
+//! Whole analyses, from a graph to findings: what a plugin returns, written once so the plugins
+//! and the native benchmarks run exactly the same code. Findings carry a stable rule id, a
+//! severity and the nodes they are about (indices into the graph), as contract 0.2 does.
 
 use crate::model::CodeGraph;
 use crate::pagerank::pagerank;
-use crate::scc::Digraph;
+use crate::scc::{Csr, Digraph, Successors, tarjan};
 
-/// Findings and recommendations, as the contract's `analysis-result` carries them.
+/// How bad a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    /// Worth knowing.
+    Note,
+    /// Worth fixing.
+    Warning,
+    /// Wrong.
+    Error,
+}
+
+/// One finding.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    /// A rule id from the analysis's rule list.
+    pub rule: &'static str,
+    /// How bad it is.
+    pub severity: Severity,
+    /// What to say (it may name nodes by label; the host adds the first node's place).
+    pub message: String,
+    /// The nodes it is about, most relevant first.
+    pub nodes: Vec<u32>,
+}
+
+impl Finding {
+    /// A finding about `nodes`.
+    pub fn new(rule: &'static Rule, message: String, nodes: Vec<u32>) -> Finding {
+        Finding { rule: rule.id, severity: rule.severity, message, nodes }
+    }
+}
+
+/// A rule an analysis reports under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rule {
+    /// Stable and dotted: `cycle.dependency`.
+    pub id: &'static str,
+    /// One line.
+    pub summary: &'static str,
+    /// The severity of its findings.
+    pub severity: Severity,
+    /// What to do about a finding.
+    pub help: &'static str,
+}
+
+/// Findings and recommendations, as the contract's `report` carries them.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Report {
-    /// One line per finding.
-    pub findings: Vec<String>,
-    /// What to do about them.
+    /// What was found.
+    pub findings: Vec<Finding>,
+    /// What to do about it.
     pub recommendations: Vec<String>,
     /// One line for the log.
     pub summary: String,
 }
 
-/// How many members of one cycle are named in its finding before the rest are summarised.
+impl Report {
+    /// The findings' messages, in order.
+    pub fn messages(&self) -> Vec<&str> {
+        self.findings.iter().map(|f| f.message.as_str()).collect()
+    }
+}
+
+/// How many members of one cycle are named in its message before the rest are summarised.
 const NAMED_MEMBERS: usize = 12;
+/// How many nodes one finding lists (the host accepts up to 1000).
+pub const MAX_FINDING_NODES: usize = 100;
 
-fn digraph<'a>(
-    ids: impl IntoIterator<Item = &'a str>,
-    edges: impl IntoIterator<Item = (&'a str, &'a str)>,
-) -> (Digraph<'a>, usize) {
-    let mut graph = Digraph::new();
-    let ids = ids.into_iter();
-    graph.reserve(ids.size_hint().0);
-    for id in ids {
-        graph.vertex(id);
-    }
-    let mut used = 0;
-    for (from, to) in edges {
-        graph.edge(from, to);
-        used += 1;
-    }
-    (graph, used)
+/// What `cycle-finder` reports.
+pub const CYCLE_RULES: [Rule; 4] = [
+    Rule {
+        id: "cycle.dependency",
+        summary: "definitions that depend on each other in a cycle",
+        severity: Severity::Warning,
+        help: "break the cycle: extract what the members share into its own module, or invert one dependency behind a trait",
+    },
+    Rule {
+        id: "cycle.self",
+        summary: "a definition that depends on itself (direct recursion, a self-referential type)",
+        severity: Severity::Note,
+        help: "usually intended; check that the recursion terminates",
+    },
+    Rule {
+        id: "cycle.module",
+        summary: "modules that depend on each other in a cycle",
+        severity: Severity::Warning,
+        help: "move what both sides need into a module both depend on",
+    },
+    Rule {
+        id: "cycle.unlisted",
+        summary: "more cycles than the plugin lists (max-cycles)",
+        severity: Severity::Note,
+        help: "raise max-cycles to see them all",
+    },
+];
+
+/// What `page-rank` reports.
+pub const RANK_RULES: [Rule; 1] = [Rule {
+    id: "rank.central",
+    summary: "a node much of the codebase leans on (high PageRank)",
+    severity: Severity::Note,
+    help: "keep its interface stable and well tested",
+}];
+
+/// The `(source, target)` pairs of `graph`'s edges whose type `keep` accepts.
+fn pairs<'g>(
+    graph: &'g CodeGraph<'_>,
+    keep: &'g dyn Fn(&str) -> bool,
+) -> impl Iterator<Item = (usize, usize)> + Clone + 'g {
+    (0..graph.len()).flat_map(move |v| {
+        graph.successors(v).iter().filter(move |(_, kind)| keep(kind)).map(move |&(t, _)| (v, t))
+    })
 }
 
-/// Dependency cycles (Tarjan SCC), largest first, at most `max_cycles` listed.
-pub fn cycles<'a>(
-    ids: impl IntoIterator<Item = &'a str>,
-    edges: impl IntoIterator<Item = (&'a str, &'a str)>,
-    max_cycles: usize,
-) -> Report {
-    cycles_labelled(ids, edges, max_cycles, &|id| id.to_string())
-}
-
-/// [`cycles`], naming each node by `label(id)` in findings (e.g. `Store::open (src/store.rs:12)`
-/// instead of an ISG key).
-pub fn cycles_labelled<'a>(
-    ids: impl IntoIterator<Item = &'a str>,
-    edges: impl IntoIterator<Item = (&'a str, &'a str)>,
-    max_cycles: usize,
-    label: &dyn Fn(&str) -> String,
-) -> Report {
-    let (graph, used) = digraph(ids, edges);
-    let cycles = graph.cycles();
+/// Dependency cycles (Tarjan SCC) over the edges whose type `keep` accepts, largest first, at
+/// most `max_cycles` listed; each member named by [`CodeGraph::label`].
+pub fn cycles(graph: &CodeGraph<'_>, keep: &dyn Fn(&str) -> bool, max_cycles: usize) -> Report {
+    let adjacency = Csr::new(graph.len(), pairs(graph, keep));
+    let id = |v: usize| graph.nodes[v].id;
+    let mut cycles: Vec<Vec<usize>> = tarjan(&adjacency)
+        .into_iter()
+        .filter(|c| c.len() > 1 || adjacency.successors_of(c[0]).contains(&c[0]))
+        .map(|mut c| {
+            c.sort_by(|&a, &b| id(a).cmp(id(b)));
+            c
+        })
+        .collect();
+    cycles.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| id(a[0]).cmp(id(b[0]))));
     let mut findings = Vec::new();
     for cycle in cycles.iter().take(max_cycles) {
+        let nodes = cycle.iter().take(MAX_FINDING_NODES).map(|&v| v as u32).collect();
+        if cycle.len() == 1 {
+            findings.push(Finding::new(&CYCLE_RULES[1], "depends on itself".into(), nodes));
+            continue;
+        }
         let mut names: Vec<String> =
-            cycle.iter().take(NAMED_MEMBERS).map(|&v| label(graph.name(v))).collect();
+            cycle.iter().take(NAMED_MEMBERS).map(|&v| graph.qualified_name(v)).collect();
         let more = cycle.len().saturating_sub(NAMED_MEMBERS);
         let rest = if more > 0 { format!(" and {more} more") } else { String::new() };
-        if cycle.len() == 1 {
-            findings.push(format!("self-dependency: {}", names[0]));
-        } else {
-            names.push(names[0].clone());
-            findings.push(format!("dependency cycle of {} nodes: {}{rest}", cycle.len(), names.join(" -> ")));
-        }
+        names.push(names[0].clone());
+        findings.push(Finding::new(
+            &CYCLE_RULES[0],
+            format!("dependency cycle of {} nodes: {}{rest}", cycle.len(), names.join(" -> ")),
+            nodes,
+        ));
     }
     if cycles.len() > max_cycles {
-        findings.push(format!(
-            "{} further cycles not listed (max-cycles = {max_cycles})",
-            cycles.len() - max_cycles
+        findings.push(Finding::new(
+            &CYCLE_RULES[3],
+            format!("{} further cycles not listed (max-cycles = {max_cycles})", cycles.len() - max_cycles),
+            Vec::new(),
         ));
     }
     let recommendations = match cycles.first() {
@@ -80,23 +163,35 @@ pub fn cycles_labelled<'a>(
         Some(largest) => vec![format!(
             "break the largest cycle ({} nodes, including {}) by extracting the shared part into its own module or inverting one dependency behind a trait",
             largest.len(),
-            label(graph.name(largest[0]))
+            graph.label(largest[0])
         )],
     };
-    let summary = format!("{} nodes, {used} edges considered, {} cycles", graph.len(), cycles.len());
+    let summary =
+        format!("{} nodes, {} edges considered, {} cycles", graph.len(), adjacency.edges(), cycles.len());
     Report { findings, recommendations, summary }
 }
 
 /// Cycles between modules (metadata `module`): an edge between definitions in two modules is a
-/// dependency of the first module on the second. At most `max_cycles` listed.
+/// dependency of the first module on the second. At most `max_cycles` listed; each finding
+/// names one definition per module (the first edge that leaves it along the cycle).
 pub fn module_cycles(graph: &CodeGraph<'_>, max_cycles: usize) -> Report {
     let mut modules = Digraph::new();
+    // Per module vertex, a definition in it (the first met), for the finding's nodes.
+    let mut member: Vec<usize> = Vec::new();
     let mut used = 0;
     for (v, n) in graph.nodes.iter().enumerate() {
         let Some(from) = n.get("module") else { continue };
         for &(t, _) in graph.successors(v) {
             match graph.nodes[t].get("module") {
                 Some(to) if to != from && graph.nodes[t].is_definition() => {
+                    let (f, g) = (modules.vertex(from), modules.vertex(to));
+                    member.resize(modules.len(), usize::MAX);
+                    if member[f] == usize::MAX {
+                        member[f] = v;
+                    }
+                    if member[g] == usize::MAX {
+                        member[g] = t;
+                    }
                     modules.edge(from, to);
                     used += 1;
                 }
@@ -105,17 +200,26 @@ pub fn module_cycles(graph: &CodeGraph<'_>, max_cycles: usize) -> Report {
         }
     }
     let cycles = modules.cycles();
-    let mut findings: Vec<String> = cycles
+    let mut findings: Vec<Finding> = cycles
         .iter()
         .take(max_cycles)
         .map(|cycle| {
             let mut names: Vec<&str> = cycle.iter().take(NAMED_MEMBERS).map(|&v| modules.name(v)).collect();
             names.push(names[0]);
-            format!("module cycle of {} modules: {}", cycle.len(), names.join(" -> "))
+            let nodes = cycle.iter().take(MAX_FINDING_NODES).map(|&m| member[m] as u32).collect();
+            Finding::new(
+                &CYCLE_RULES[2],
+                format!("module cycle of {} modules: {}", cycle.len(), names.join(" -> ")),
+                nodes,
+            )
         })
         .collect();
     if cycles.len() > max_cycles {
-        findings.push(format!("{} further module cycles not listed", cycles.len() - max_cycles));
+        findings.push(Finding::new(
+            &CYCLE_RULES[3],
+            format!("{} further module cycles not listed", cycles.len() - max_cycles),
+            Vec::new(),
+        ));
     }
     let recommendations = cycles
         .first()
@@ -131,49 +235,76 @@ pub fn module_cycles(graph: &CodeGraph<'_>, max_cycles: usize) -> Report {
     Report { findings, recommendations, summary }
 }
 
-/// The `top` most depended-upon nodes by PageRank (20 iterations, damping 0.85).
-pub fn ranking<'a>(
-    ids: impl IntoIterator<Item = &'a str>,
-    edges: impl IntoIterator<Item = (&'a str, &'a str)>,
-    top: usize,
-) -> Report {
-    let (graph, used) = digraph(ids, edges);
-    let adjacency: Vec<Vec<usize>> = (0..graph.len()).map(|v| graph.successors(v).to_vec()).collect();
+/// The `top` most depended-upon nodes by PageRank (20 iterations, damping 0.85) over every edge.
+pub fn ranking(graph: &CodeGraph<'_>, top: usize) -> Report {
+    let adjacency = Csr::new(graph.len(), pairs(graph, &|_| true));
     let rank = pagerank(&adjacency, 20, 0.85);
+    let id = |v: usize| graph.nodes[v].id;
     let mut order: Vec<usize> = (0..rank.len()).collect();
-    order.sort_by(|&a, &b| rank[b].total_cmp(&rank[a]).then_with(|| graph.name(a).cmp(graph.name(b))));
+    order.sort_by(|&a, &b| rank[b].total_cmp(&rank[a]).then_with(|| id(a).cmp(id(b))));
     let n = rank.len().max(1) as f64;
     let findings = order
         .iter()
         .take(top)
-        .map(|&v| format!("{:.2}× average rank: {}", rank[v] * n, graph.name(v)))
+        .map(|&v| {
+            Finding::new(
+                &RANK_RULES[0],
+                format!("{} has {:.2}× the average rank", graph.qualified_name(v), rank[v] * n),
+                vec![v as u32],
+            )
+        })
         .collect();
     let recommendations = match order.first() {
         Some(&v) if rank[v] * n > 10.0 => vec![format!(
             "{} carries {:.0}× the average weight: keep its interface stable and well tested",
-            graph.name(v),
+            graph.label(v),
             rank[v] * n
         )],
         _ => vec![],
     };
-    let summary = format!("{} nodes, {used} edges ranked", graph.len());
+    let summary = format!("{} nodes, {} edges ranked", graph.len(), adjacency.edges());
     Report { findings, recommendations, summary }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::fixtures::Owned;
+
+    fn plain(ids: &[&str], edges: &[(&str, &str)]) -> Owned {
+        let mut o = Owned::new();
+        for id in ids {
+            o = o.node(id, "function", &[]);
+        }
+        for (a, b) in edges {
+            o = o.edge(a, b, "Calls");
+        }
+        o
+    }
 
     #[test]
-    fn cycles_are_reported_largest_first() {
-        let r = cycles(["a", "b", "c", "d"], [("a", "b"), ("b", "a"), ("c", "c")], 10);
-        assert_eq!(r.findings, vec!["dependency cycle of 2 nodes: a -> b -> a", "self-dependency: c"]);
+    fn cycles_are_reported_largest_first_with_their_nodes() {
+        let o = plain(&["a", "b", "c", "d"], &[("a", "b"), ("b", "a"), ("c", "c")]);
+        let r = cycles(&o.graph(), &|_| true, 10);
+        assert_eq!(r.messages(), ["dependency cycle of 2 nodes: a -> b -> a", "depends on itself"]);
+        assert_eq!(r.findings[1].nodes, [2]);
+        assert_eq!((r.findings[0].rule, r.findings[0].nodes.as_slice()), ("cycle.dependency", &[0, 1][..]));
+        assert_eq!((r.findings[1].rule, r.findings[1].severity), ("cycle.self", Severity::Note));
         assert_eq!(r.summary, "4 nodes, 3 edges considered, 2 cycles");
+        let r = cycles(&o.graph(), &|_| true, 1);
+        assert_eq!(r.findings[1].rule, "cycle.unlisted");
+    }
+
+    #[test]
+    fn edge_types_can_be_left_out() {
+        let o = plain(&["a", "b"], &[("a", "b")]).edge("b", "a", "Uses");
+        assert_eq!(cycles(&o.graph(), &|_| true, 10).findings.len(), 1);
+        assert!(cycles(&o.graph(), &|t| t == "Calls", 10).findings.is_empty());
     }
 
     #[test]
     fn module_cycles_come_from_edges_between_modules() {
-        let o = crate::model::fixtures::Owned::new()
+        let o = Owned::new()
             .node("a1", "function", &["module=app::a"])
             .node("a2", "function", &["module=app::a"])
             .node("b1", "function", &["module=app::b"])
@@ -185,14 +316,17 @@ mod tests {
             .edge("b1", "c1", "Calls")
             .edge("c1", "ext", "Calls");
         let r = module_cycles(&o.graph(), 10);
-        assert_eq!(r.findings, ["module cycle of 2 modules: app::a -> app::b -> app::a"]);
+        assert_eq!(r.messages(), ["module cycle of 2 modules: app::a -> app::b -> app::a"]);
+        assert_eq!((r.findings[0].rule, r.findings[0].nodes.as_slice()), ("cycle.module", &[1, 2][..]));
         assert_eq!(r.summary, "3 modules, 3 cross-module edges, 1 module cycles");
     }
 
     #[test]
     fn the_most_depended_upon_node_ranks_first() {
-        let r = ranking(["hub", "a", "b", "c"], [("a", "hub"), ("b", "hub"), ("c", "hub"), ("hub", "a")], 2);
-        assert!(r.findings[0].ends_with(": hub"), "{:?}", r.findings);
+        let o = plain(&["hub", "a", "b", "c"], &[("a", "hub"), ("b", "hub"), ("c", "hub"), ("hub", "a")]);
+        let r = ranking(&o.graph(), 2);
+        assert!(r.findings[0].message.starts_with("hub has "), "{:?}", r.findings);
+        assert_eq!(r.findings[0].nodes, [0]);
         assert_eq!(r.findings.len(), 2);
     }
 }

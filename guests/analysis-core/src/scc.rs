@@ -91,10 +91,78 @@ impl<'a> Digraph<'a> {
     }
 }
 
+/// Successor lists by vertex number: nested `Vec`s or compressed rows ([`Csr`]).
+pub trait Successors {
+    /// Number of vertices.
+    fn vertices(&self) -> usize;
+    /// The successors of `v`.
+    fn successors_of(&self, v: usize) -> &[usize];
+}
+
+impl Successors for [Vec<usize>] {
+    fn vertices(&self) -> usize {
+        self.len()
+    }
+    fn successors_of(&self, v: usize) -> &[usize] {
+        &self[v]
+    }
+}
+
+impl Successors for Vec<Vec<usize>> {
+    fn vertices(&self) -> usize {
+        self.len()
+    }
+    fn successors_of(&self, v: usize) -> &[usize] {
+        &self[v]
+    }
+}
+
+/// Adjacency in compressed rows: the successors of `v` are `targets[start[v] .. start[v + 1]]`.
+/// Two allocations however many vertices.
+#[derive(Debug, Clone, Default)]
+pub struct Csr {
+    start: Vec<usize>,
+    targets: Vec<usize>,
+}
+
+impl Csr {
+    /// From `(source, target)` pairs over `n` vertices (each below `n`), keeping their order.
+    pub fn new(n: usize, edges: impl Iterator<Item = (usize, usize)> + Clone) -> Csr {
+        let mut start = vec![0usize; n + 1];
+        for (s, _) in edges.clone() {
+            start[s + 1] += 1;
+        }
+        for v in 0..n {
+            start[v + 1] += start[v];
+        }
+        let mut next = start.clone();
+        let mut targets = vec![0; start[n]];
+        for (s, t) in edges {
+            targets[next[s]] = t;
+            next[s] += 1;
+        }
+        Csr { start, targets }
+    }
+
+    /// Number of edges.
+    pub fn edges(&self) -> usize {
+        self.targets.len()
+    }
+}
+
+impl Successors for Csr {
+    fn vertices(&self) -> usize {
+        self.start.len() - 1
+    }
+    fn successors_of(&self, v: usize) -> &[usize] {
+        &self.targets[self.start[v]..self.start[v + 1]]
+    }
+}
+
 /// Tarjan's algorithm over an adjacency list, with an explicit call stack.
-pub fn tarjan(adjacency: &[Vec<usize>]) -> Vec<Vec<usize>> {
+pub fn tarjan<A: Successors + ?Sized>(adjacency: &A) -> Vec<Vec<usize>> {
     const UNVISITED: usize = usize::MAX;
-    let n = adjacency.len();
+    let n = adjacency.vertices();
     let mut index = vec![UNVISITED; n];
     let mut lowlink = vec![0; n];
     let mut on_stack = vec![false; n];
@@ -117,7 +185,7 @@ pub fn tarjan(adjacency: &[Vec<usize>]) -> Vec<Vec<usize>> {
                 stack.push(v);
                 on_stack[v] = true;
             }
-            if let Some(&w) = adjacency[v].get(*next) {
+            if let Some(&w) = adjacency.successors_of(v).get(*next) {
                 *next += 1;
                 if index[w] == UNVISITED {
                     calls.push((w, 0));

@@ -4,7 +4,35 @@
 use std::collections::BTreeMap;
 
 use crate::model::CodeGraph;
-use crate::report::Report;
+use crate::report::{Finding, MAX_FINDING_NODES, Report, Rule, Severity};
+
+/// What `api-surface` reports.
+pub const RULES: [Rule; 4] = [
+    Rule {
+        id: "api-surface.total",
+        summary: "how many public items the graph's modules expose in all",
+        severity: Severity::Note,
+        help: "a wide surface is what a crate promises to keep working",
+    },
+    Rule {
+        id: "api-surface.module",
+        summary: "one module's public items, by kind",
+        severity: Severity::Note,
+        help: "make helpers pub(crate) or split the module when it exposes far more than the rest",
+    },
+    Rule {
+        id: "api-surface.unlisted",
+        summary: "modules with public items beyond those listed (top)",
+        severity: Severity::Note,
+        help: "raise top to see them all",
+    },
+    Rule {
+        id: "api-surface.no-visibility",
+        summary: "the graph records no visibility, so the public API cannot be measured",
+        severity: Severity::Note,
+        help: "import a graph whose entities carry a visibility (Parseltongue's export files did)",
+    },
+];
 
 /// One module's exposure.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,6 +43,8 @@ pub struct ModuleSurface {
     pub public: BTreeMap<String, usize>,
     /// Items with any visibility recorded.
     pub items: usize,
+    /// Its public items (node indices), in graph order.
+    pub public_nodes: Vec<usize>,
 }
 
 impl ModuleSurface {
@@ -28,7 +58,7 @@ impl ModuleSurface {
 /// says nothing about them); test code and `impl`/`module` declarations are not API.
 pub fn surfaces(graph: &CodeGraph<'_>) -> Vec<ModuleSurface> {
     let mut by_module: BTreeMap<&str, ModuleSurface> = BTreeMap::new();
-    for n in &graph.nodes {
+    for (v, n) in graph.nodes.iter().enumerate() {
         let Some(visibility) = n.get("visibility") else { continue };
         if !n.is_definition() || n.is_test() || matches!(n.node_type, "impl" | "module" | "mod") {
             continue;
@@ -38,10 +68,12 @@ pub fn surfaces(graph: &CodeGraph<'_>) -> Vec<ModuleSurface> {
             module: module.to_string(),
             public: BTreeMap::new(),
             items: 0,
+            public_nodes: Vec::new(),
         });
         s.items += 1;
         if visibility.eq_ignore_ascii_case("public") || visibility == "pub" {
             *s.public.entry(n.node_type.to_string()).or_default() += 1;
+            s.public_nodes.push(v);
         }
     }
     let mut out: Vec<ModuleSurface> = by_module.into_values().filter(|s| s.public_total() > 0).collect();
@@ -53,10 +85,12 @@ pub fn surfaces(graph: &CodeGraph<'_>) -> Vec<ModuleSurface> {
 pub fn report(graph: &CodeGraph<'_>, top: usize, max_public: usize) -> Report {
     if !graph.nodes.iter().any(|n| n.get("visibility").is_some()) {
         return Report {
-            findings: vec![
+            findings: vec![Finding::new(
+                &RULES[3],
                 "no definition in the graph records a visibility (Parseltongue v1.7's server gives none): the public API cannot be measured"
                     .into(),
-            ],
+                Vec::new(),
+            )],
             recommendations: Vec::new(),
             summary: "no visibility recorded".into(),
         };
@@ -64,16 +98,27 @@ pub fn report(graph: &CodeGraph<'_>, top: usize, max_public: usize) -> Report {
     let all = surfaces(graph);
     let total: usize = all.iter().map(ModuleSurface::public_total).sum();
     let items: usize = all.iter().map(|s| s.items).sum();
-    let mut findings =
-        vec![format!("{total} public items (of {items} with a visibility) in {} modules", all.len())];
+    let mut findings = vec![Finding::new(
+        &RULES[0],
+        format!("{total} public items (of {items} with a visibility) in {} modules", all.len()),
+        Vec::new(),
+    )];
     for s in all.iter().take(top) {
         let mut kinds: Vec<(&String, &usize)> = s.public.iter().collect();
         kinds.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
         let kinds: Vec<String> = kinds.iter().map(|(k, n)| format!("{n} {k}")).collect();
-        findings.push(format!("{}: {} public ({})", s.module, s.public_total(), kinds.join(", ")));
+        findings.push(Finding::new(
+            &RULES[1],
+            format!("{}: {} public ({})", s.module, s.public_total(), kinds.join(", ")),
+            s.public_nodes.iter().take(MAX_FINDING_NODES).map(|&v| v as u32).collect(),
+        ));
     }
     if all.len() > top {
-        findings.push(format!("{} more modules with public items not listed", all.len() - top));
+        findings.push(Finding::new(
+            &RULES[2],
+            format!("{} more modules with public items not listed", all.len() - top),
+            Vec::new(),
+        ));
     }
     let recommendations = all
         .iter()
@@ -124,7 +169,7 @@ mod tests {
         let r = report(&o.graph(), 5, 20);
         assert_eq!(r.findings.len(), 1);
         assert!(
-            r.findings[0].starts_with("no definition in the graph records a visibility"),
+            r.findings[0].message.starts_with("no definition in the graph records a visibility"),
             "{:?}",
             r.findings
         );
@@ -134,8 +179,9 @@ mod tests {
     fn report_lists_widest_first_and_recommends_over_threshold() {
         let o = lib();
         let r = report(&o.graph(), 1, 2);
+        assert_eq!(r.findings[1].nodes, [0, 1, 3]);
         assert_eq!(
-            r.findings,
+            r.messages(),
             [
                 "4 public items (of 5 with a visibility) in 2 modules",
                 "core::parse: 3 public (1 function, 1 method, 1 struct)",

@@ -3,15 +3,19 @@
 //! Config: `top` (default 15) modules listed; `max-public` (default 20) public items in one
 //! module above which narrowing it is recommended.
 
+use analysis_core::model::CodeGraph;
 use analysis_core::surface;
-use guest_sdk::{AnalysisResult, GraphNode, Guest};
+use guest_sdk::{Analysis, Report, Rule, View};
 
 struct ApiSurface;
 
-impl Guest for ApiSurface {
-    fn analyze_graph(nodes: Vec<GraphNode>) -> AnalysisResult {
-        // Visibility lives on the nodes; no edges needed.
-        let graph = guest_sdk::code_graph(&nodes, &[]);
+impl Analysis for ApiSurface {
+    fn rules() -> Vec<Rule> {
+        guest_sdk::rules(&surface::RULES)
+    }
+
+    fn analyze(graph: &View<'_>) -> Report {
+        let graph = CodeGraph::new(*graph);
         surface::report(&graph, guest_sdk::config_usize("top", 15), guest_sdk::config_usize("max-public", 20))
             .into()
     }

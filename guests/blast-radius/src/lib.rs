@@ -1,18 +1,25 @@
 //! `blast-radius`: "what breaks if this changes" — the definitions with the most dependents,
-//! direct and transitive, over `host.edges()`.
+//! direct and transitive.
 //!
-//! Config: `top` (default 10) hot spots listed.
+//! Config: `top` (default 10) hot spots listed; `bench-repeat` (default 0) runs the analysis
+//! that many extra times on the same input, for benchmarks.
 
 use analysis_core::blast;
-use guest_sdk::{AnalysisResult, GraphNode, Guest, host};
+use analysis_core::model::CodeGraph;
+use guest_sdk::{Analysis, Report, Rule, View};
 
 struct BlastRadius;
 
-impl Guest for BlastRadius {
-    fn analyze_graph(nodes: Vec<GraphNode>) -> AnalysisResult {
-        let edges = host::edges();
-        let graph = guest_sdk::code_graph(&nodes, &edges);
-        blast::report(&graph, guest_sdk::config_usize("top", 10)).into()
+impl Analysis for BlastRadius {
+    fn rules() -> Vec<Rule> {
+        guest_sdk::rules(&blast::RULES)
+    }
+
+    fn analyze(graph: &View<'_>) -> Report {
+        let top = guest_sdk::config_usize("top", 10);
+        let run = || blast::report(&CodeGraph::new(*graph), top);
+        guest_sdk::repeat_for_benchmarks(&run);
+        run().into()
     }
 }
 

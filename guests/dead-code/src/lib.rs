@@ -4,19 +4,22 @@
 //! Config: `max-findings` (default 50).
 
 use analysis_core::dead;
-use guest_sdk::{AnalysisResult, GraphNode, Guest, host};
+use analysis_core::model::CodeGraph;
+use guest_sdk::{Analysis, Report, Rule, View};
 
 struct DeadCode;
 
-impl Guest for DeadCode {
-    fn analyze_graph(nodes: Vec<GraphNode>) -> AnalysisResult {
-        let edges = host::edges();
-        let graph = guest_sdk::code_graph(&nodes, &edges);
-        let mut result: AnalysisResult =
-            dead::report(&graph, guest_sdk::config_usize("max-findings", 50)).into();
+impl Analysis for DeadCode {
+    fn rules() -> Vec<Rule> {
+        guest_sdk::rules(&dead::RULES)
+    }
+
+    fn analyze(graph: &View<'_>) -> Report {
+        let graph = CodeGraph::new(*graph);
+        let mut report: Report = dead::report(&graph, guest_sdk::config_usize("max-findings", 50)).into();
         // Absence of edges is weaker evidence than their presence: callers outside the graph exist.
-        result.confidence = 0.7;
-        result
+        report.confidence = 0.7;
+        report
     }
 }
 

@@ -4,14 +4,18 @@
 //! Config: `max-methods` (default 20), `max-fan-out` (default 25).
 
 use analysis_core::god::{self, Thresholds};
-use guest_sdk::{AnalysisResult, GraphNode, Guest, host};
+use analysis_core::model::CodeGraph;
+use guest_sdk::{Analysis, Report, Rule, View};
 
 struct GodObjects;
 
-impl Guest for GodObjects {
-    fn analyze_graph(nodes: Vec<GraphNode>) -> AnalysisResult {
-        let edges = host::edges();
-        let graph = guest_sdk::code_graph(&nodes, &edges);
+impl Analysis for GodObjects {
+    fn rules() -> Vec<Rule> {
+        guest_sdk::rules(&god::RULES)
+    }
+
+    fn analyze(graph: &View<'_>) -> Report {
+        let graph = CodeGraph::new(*graph);
         let defaults = Thresholds::default();
         let limits = Thresholds {
             max_methods: guest_sdk::config_usize("max-methods", defaults.max_methods),

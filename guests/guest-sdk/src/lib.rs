@@ -1,35 +1,84 @@
-//! Guest-side bindings for the `parseltongue:plugin` contract.
+//! Guest-side bindings for contract 0.2 (`parseltongue:plugin@0.2.0`): the graph arrives as
+//! columns and is read through a borrowed [`View`] — ids, types and metadata as `&str` slices of
+//! the one text buffer, edges as node indices — without copying anything the host sent.
 //!
-//! Every bundled plugin depends on this crate instead of running `wit_bindgen::generate!` itself,
-//! so the contract is bound exactly once. A plugin implements [`Guest`] and registers it with
-//! `guest_sdk::export_plugin!(MyPlugin);`.
+//! Every bundled 0.2 plugin depends on this crate instead of running `wit_bindgen::generate!`
+//! itself, so the contract is bound exactly once. A plugin implements [`Analysis`] and registers
+//! it with `guest_sdk::export_plugin!(MyPlugin);`.
 
 wit_bindgen::generate!({
-    path: "../../wit",
+    path: "../../wit/v0.2",
     world: "analyzer",
     pub_export_macro: true,
     export_macro_name: "export_analyzer",
     default_bindings_module: "guest_sdk",
 });
 
-pub use exports::parseltongue::plugin::parseltongue_plugin::{AnalysisResult, GraphNode, Guest};
-pub use parseltongue::plugin::host::{self, GraphEdge, Level};
+pub use analysis_core::columns::{Columns, View};
+pub use exports::parseltongue::plugin::analysis::Guest;
+pub use parseltongue::plugin::graph_types::{Finding, Graph, Report, Rule, Severity};
+pub use parseltongue::plugin::host::{self, Level};
 
-/// Registers `$plugin` (the name of a type implementing [`Guest`]) as the component's export.
-/// Its results get the warnings about malformed config values ([`config_usize`] and friends)
-/// added to their recommendations, so the operator sees them in the output, not only in a log.
+/// What a 0.2 plugin implements.
+pub trait Analysis {
+    /// Every rule its findings may name.
+    fn rules() -> Vec<Rule>;
+
+    /// The analysis, on the call's graph.
+    fn analyze(graph: &View<'_>) -> Report;
+}
+
+/// Registers `$plugin` (a type implementing [`Analysis`]) as the component's export. The graph
+/// is checked once and handed over as a [`View`]; the report gets this call's warnings about
+/// malformed config values ([`config_usize`] and friends) first among its recommendations, so
+/// the operator sees them in the output, not only in a log.
 #[macro_export]
 macro_rules! export_plugin {
     ($plugin:ident) => {
         #[doc(hidden)]
         pub struct GuestSdkExport;
         impl $crate::Guest for GuestSdkExport {
-            fn analyze_graph(nodes: ::std::vec::Vec<$crate::GraphNode>) -> $crate::AnalysisResult {
-                $crate::with_config_warnings(<$plugin as $crate::Guest>::analyze_graph(nodes))
+            fn rules() -> ::std::vec::Vec<$crate::Rule> {
+                <$plugin as $crate::Analysis>::rules()
+            }
+            fn analyze(graph: $crate::Graph) -> $crate::Report {
+                $crate::run::<$plugin>(&graph)
             }
         }
         $crate::export_analyzer!(GuestSdkExport);
     };
+}
+
+/// The columns of `graph`, borrowed.
+pub fn columns(graph: &Graph) -> Columns<'_> {
+    Columns {
+        text: &graph.text,
+        string_ends: &graph.string_ends,
+        node_types: &graph.node_types,
+        meta_starts: &graph.meta_starts,
+        meta_keys: &graph.meta_keys,
+        meta_values: &graph.meta_values,
+        edge_sources: &graph.edge_sources,
+        edge_targets: &graph.edge_targets,
+        edge_types: &graph.edge_types,
+    }
+}
+
+/// Checks `graph`, runs `P` on its view, adds the config warnings.
+#[doc(hidden)]
+pub fn run<P: Analysis>(graph: &Graph) -> Report {
+    let report = match View::new(columns(graph)) {
+        Ok(view) => P::analyze(&view),
+        Err(problem) => {
+            host::log(Level::Error, &format!("the host sent inconsistent columns: {problem}"));
+            Report {
+                findings: Vec::new(),
+                confidence: 0.0,
+                recommendations: vec![format!("nothing analysed: the graph's columns are inconsistent ({problem})")],
+            }
+        }
+    };
+    with_config_warnings(report)
 }
 
 std::thread_local! {
@@ -44,14 +93,12 @@ pub fn config_warning(message: String) {
     CONFIG_WARNINGS.with(|w| w.borrow_mut().push(message));
 }
 
-/// `result` with this call's config warnings put first among its recommendations.
-#[doc(hidden)]
-pub fn with_config_warnings(mut result: AnalysisResult) -> AnalysisResult {
+fn with_config_warnings(mut report: Report) -> Report {
     let warnings = CONFIG_WARNINGS.with(|w| std::mem::take(&mut *w.borrow_mut()));
     if !warnings.is_empty() {
-        result.recommendations.splice(0..0, warnings);
+        report.recommendations.splice(0..0, warnings);
     }
-    result
+    report
 }
 
 /// A config value as the operator wrote it, cut short for messages.
@@ -63,33 +110,14 @@ fn shown(value: &str) -> String {
     }
 }
 
-impl AnalysisResult {
-    /// A result with no findings, for inputs that leave a plugin nothing to say.
-    pub fn empty(reason: &str) -> Self {
-        AnalysisResult { findings: Vec::new(), confidence: 1.0, recommendations: vec![reason.to_string()] }
-    }
-}
-
 /// Runs `analysis` as many extra times as the operator's `bench-repeat` config says (default
 /// none), discarding the results. Benchmarks time a call with and without repeats: the
-/// difference is pure compute inside the sandbox, with marshalling the same on both sides.
+/// difference is pure compute inside the sandbox, with the transfer the same on both sides.
 pub fn repeat_for_benchmarks<T>(analysis: &dyn Fn() -> T) {
     let extra = config_usize("bench-repeat", 0);
     for _ in 0..extra {
         std::hint::black_box(analysis());
     }
-}
-
-/// The analyses' view of a call's input: `nodes` with the edges from `host.edges()`, borrowed.
-pub fn code_graph<'a>(nodes: &'a [GraphNode], edges: &'a [GraphEdge]) -> analysis_core::model::CodeGraph<'a> {
-    analysis_core::model::CodeGraph::new(
-        nodes.iter().map(|n| analysis_core::model::Node {
-            id: &n.id,
-            node_type: &n.node_type,
-            meta: &n.metadata,
-        }),
-        edges.iter().map(|e| (e.source.as_str(), e.target.as_str(), e.edge_type.as_str())),
-    )
 }
 
 /// A whole-number config value, or `default` (with a [`config_warning`] if it is malformed:
@@ -129,9 +157,48 @@ pub fn config_f64(key: &str, range: std::ops::RangeInclusive<f64>, default: f64)
     }
 }
 
-impl From<analysis_core::report::Report> for AnalysisResult {
+impl From<analysis_core::report::Severity> for Severity {
+    fn from(s: analysis_core::report::Severity) -> Self {
+        match s {
+            analysis_core::report::Severity::Note => Severity::Note,
+            analysis_core::report::Severity::Warning => Severity::Warning,
+            analysis_core::report::Severity::Error => Severity::Error,
+        }
+    }
+}
+
+/// The contract's rule list from an analysis's rule table.
+pub fn rules(table: &[analysis_core::report::Rule]) -> Vec<Rule> {
+    table
+        .iter()
+        .map(|r| Rule {
+            id: r.id.to_string(),
+            summary: r.summary.to_string(),
+            default_severity: r.severity.into(),
+            help: r.help.to_string(),
+        })
+        .collect()
+}
+
+impl From<analysis_core::report::Report> for Report {
+    /// The contract's report (confidence 1.0); the summary goes to the host log.
     fn from(r: analysis_core::report::Report) -> Self {
         host::log(Level::Info, &r.summary);
-        AnalysisResult { findings: r.findings, confidence: 1.0, recommendations: r.recommendations }
+        Report {
+            findings: r
+                .findings
+                .into_iter()
+                .map(|f| Finding { rule: f.rule.to_string(), severity: f.severity.into(), message: f.message, nodes: f.nodes })
+                .collect(),
+            confidence: 1.0,
+            recommendations: r.recommendations,
+        }
+    }
+}
+
+impl Report {
+    /// A report with no findings, for inputs that leave a plugin nothing to say.
+    pub fn empty(reason: &str) -> Self {
+        Report { findings: Vec::new(), confidence: 1.0, recommendations: vec![reason.to_string()] }
     }
 }

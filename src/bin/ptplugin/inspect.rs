@@ -42,7 +42,8 @@ fn text(file: &str, i: &Inspection) -> String {
     let _ = writeln!(out, "sha256:   {}", i.sha256);
     match (&i.world, &i.problem) {
         (Some(world), _) => {
-            let _ = writeln!(out, "world:    {world} (satisfies the contract)");
+            let contract = i.contract.map(|c| format!("contract {c}, ")).unwrap_or_default();
+            let _ = writeln!(out, "world:    {world} ({contract}satisfies it)");
         }
         (None, problem) => {
             let _ = writeln!(

@@ -19,7 +19,7 @@ pub(crate) use capture::{BoundedOutput, LogSink};
 pub(crate) use kv::KvHandle;
 pub use kv::KvStore;
 pub(crate) use limiter::{LimitExceeded, Limiter};
-pub(crate) use output::{HOSTCALL_FUEL_EXHAUSTED, check as check_output, fuel_for};
+pub(crate) use output::{HOSTCALL_FUEL_EXHAUSTED, fuel_for, report_v1, report_v2};
 pub(crate) use state::{HostCallLimit, Reach, StoreState, linker, wall_deadline};
 pub(crate) use throttle::Throttles;
 pub(crate) use wasi::{Access, DenialHook};

@@ -10,7 +10,7 @@ use wasmtime::component::{HasSelf, Linker, ResourceTable};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use crate::contract::parseltongue::plugin::{host, kv};
-use crate::contract::{Analyzer, GraphEdge, Level};
+use crate::contract::{Analyzer, ColumnarAnalyzer, GraphEdge, Level, columnar_wit};
 use crate::error::Result;
 use crate::policy::Limits;
 use crate::sandbox::CpuClock;
@@ -141,6 +141,7 @@ pub(crate) fn linker(engine: &Engine) -> wasmtime::Result<Linker<StoreState>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
     Analyzer::add_to_linker::<StoreState, HasSelf<StoreState>>(&mut linker, |state| state)?;
+    ColumnarAnalyzer::add_to_linker::<StoreState, HasSelf<StoreState>>(&mut linker, |state| state)?;
     // `host.edges` again, without the owned `Vec` the generated binding would need: the shared
     // edge list is lowered straight from the graph (one `Arc` clone instead of a deep copy of
     // every edge's strings on every call).
@@ -159,7 +160,8 @@ pub(crate) fn linker(engine: &Engine) -> wasmtime::Result<Linker<StoreState>> {
     Ok(linker)
 }
 
-impl host::Host for StoreState {
+impl StoreState {
+    /// `host.log` of either contract.
     fn log(&mut self, level: Level, message: String) -> wasmtime::Result<()> {
         self.count_call()?;
         // Only what the budgets keep reaches the host's log: a flood stays in the guest.
@@ -181,6 +183,38 @@ impl host::Host for StoreState {
         Ok(())
     }
 
+    /// `host.config` of either contract.
+    fn config(&mut self, key: String) -> wasmtime::Result<Option<String>> {
+        self.count_call()?;
+        Ok(self.config.get(&key).cloned())
+    }
+
+    fn kv_get(&mut self, key: String) -> wasmtime::Result<Result<Option<Vec<u8>>, String>> {
+        self.count_call()?;
+        Ok(self.kv("get").and_then(|kv| kv.get(&key)))
+    }
+
+    fn kv_set(&mut self, key: String, value: Vec<u8>) -> wasmtime::Result<Result<(), String>> {
+        self.count_call()?;
+        Ok(self.kv_write("set").and_then(|kv| kv.set(&key, &value)))
+    }
+
+    fn kv_delete(&mut self, key: String) -> wasmtime::Result<Result<(), String>> {
+        self.count_call()?;
+        Ok(self.kv_write("delete").and_then(|kv| kv.delete(&key)))
+    }
+
+    fn kv_keys(&mut self) -> wasmtime::Result<Result<Vec<String>, String>> {
+        self.count_call()?;
+        Ok(self.kv("keys").and_then(|kv| kv.keys()))
+    }
+}
+
+impl host::Host for StoreState {
+    fn log(&mut self, level: Level, message: String) -> wasmtime::Result<()> {
+        StoreState::log(self, level, message)
+    }
+
     /// Shadowed in [`linker`] by a version that lowers the shared list without copying it.
     fn edges(&mut self) -> wasmtime::Result<Vec<GraphEdge>> {
         self.count_call()?;
@@ -188,32 +222,66 @@ impl host::Host for StoreState {
     }
 
     fn config(&mut self, key: String) -> wasmtime::Result<Option<String>> {
-        self.count_call()?;
-        Ok(self.config.get(&key).cloned())
+        StoreState::config(self, key)
     }
 }
 
 impl kv::Host for StoreState {
     fn get(&mut self, key: String) -> wasmtime::Result<Result<Option<Vec<u8>>, String>> {
-        self.count_call()?;
-        Ok(self.kv("get").and_then(|kv| kv.get(&key)))
+        self.kv_get(key)
     }
 
     fn set(&mut self, key: String, value: Vec<u8>) -> wasmtime::Result<Result<(), String>> {
-        self.count_call()?;
-        Ok(self.kv_write("set").and_then(|kv| kv.set(&key, &value)))
+        self.kv_set(key, value)
     }
 
     fn delete(&mut self, key: String) -> wasmtime::Result<Result<(), String>> {
-        self.count_call()?;
-        Ok(self.kv_write("delete").and_then(|kv| kv.delete(&key)))
+        self.kv_delete(key)
     }
 
     fn keys(&mut self) -> wasmtime::Result<Result<Vec<String>, String>> {
-        self.count_call()?;
-        Ok(self.kv("keys").and_then(|kv| kv.keys()))
+        self.kv_keys()
     }
 }
+
+/// Contract 0.2's host: the same functions (no `edges`: the graph arrives whole, as columns).
+impl columnar_wit::plugin::host::Host for StoreState {
+    fn log(&mut self, level: columnar_wit::plugin::host::Level, message: String) -> wasmtime::Result<()> {
+        use columnar_wit::plugin::host::Level as L;
+        let level = match level {
+            L::Trace => Level::Trace,
+            L::Debug => Level::Debug,
+            L::Info => Level::Info,
+            L::Warn => Level::Warn,
+            L::Error => Level::Error,
+        };
+        StoreState::log(self, level, message)
+    }
+
+    fn config(&mut self, key: String) -> wasmtime::Result<Option<String>> {
+        StoreState::config(self, key)
+    }
+}
+
+impl columnar_wit::plugin::kv::Host for StoreState {
+    fn get(&mut self, key: String) -> wasmtime::Result<Result<Option<Vec<u8>>, String>> {
+        self.kv_get(key)
+    }
+
+    fn set(&mut self, key: String, value: Vec<u8>) -> wasmtime::Result<Result<(), String>> {
+        self.kv_set(key, value)
+    }
+
+    fn delete(&mut self, key: String) -> wasmtime::Result<Result<(), String>> {
+        self.kv_delete(key)
+    }
+
+    fn keys(&mut self) -> wasmtime::Result<Result<Vec<String>, String>> {
+        self.kv_keys()
+    }
+}
+
+impl columnar_wit::plugin::graph_types::Host for StoreState {}
 
 /// The longest wall-clock backstop honoured (a policy may allow absurd limits; `Instant`
 /// arithmetic must not overflow, and tokio's timers reach about two years).
