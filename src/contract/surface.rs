@@ -128,8 +128,11 @@ impl Surface {
             let exports =
                 if self.exports.is_empty() { "nothing".to_string() } else { self.exports.join(", ") };
             // Built for a contract this host does not know: name what it uses of it.
-            let ours = self.host_imports.iter().chain(&self.exports).find(|n| n.starts_with("parseltongue:plugin/"));
-            let uses = ours.map(|n| format!("; it uses `{n}`, a contract version this host lacks")).unwrap_or_default();
+            let ours =
+                self.host_imports.iter().chain(&self.exports).find(|n| n.starts_with("parseltongue:plugin/"));
+            let uses = ours
+                .map(|n| format!("; it uses `{n}`, a contract version this host lacks"))
+                .unwrap_or_default();
             return incompatible(format!(
                 "it exports neither {}@0.2.x nor {EXPORT_INTERFACE}@0.1.x (it exports {exports}){uses}",
                 columnar::EXPORT_INTERFACE

@@ -562,7 +562,6 @@ impl Distribution {
     async fn update_one(&self, plugin: &str, current: &Release) -> Result<Option<Update>> {
         let r = PluginRef::parse(&current.reference)?;
         let tags = self.client(&r).tags(&r.with_tag("latest")).await?;
-        let host = semver::Version::parse(crate::CONTRACT_VERSION).expect("a valid version");
         let mut candidates: Vec<(semver::Version, String)> = tags
             .iter()
             .filter_map(|t| semver::Version::parse(t.trim_start_matches('v')).ok().map(|v| (v, t.clone())))
@@ -575,7 +574,10 @@ impl Distribution {
         for (_, tag) in candidates.into_iter().rev() {
             let reference = format!("{}:{tag}", r.repo());
             match self.pull(&reference).await {
-                Ok(new) if new.manifest.api.matches(&host) && new.manifest.name == plugin => {
+                Ok(new)
+                    if crate::Contract::ALL.into_iter().any(|c| new.manifest.accepts(c))
+                        && new.manifest.name == plugin =>
+                {
                     self.record_install(&new)?;
                     return Ok(Some(Update {
                         name: plugin.to_string(),

@@ -28,6 +28,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::contract::Contract;
 use crate::error::{Error, Result};
 
 /// A parsed, validated manifest.
@@ -312,17 +313,43 @@ impl Manifest {
                 )));
             }
         }
-        let host = semver::Version::parse(crate::contract::CONTRACT_VERSION).expect("a valid version");
-        if !manifest.api.matches(&host) {
+        if !Contract::ALL.into_iter().any(|c| manifest.accepts(c)) {
             return Err(Error::Incompatible {
                 message: format!(
-                    "{} needs parseltongue:plugin {}, this host implements {host}",
-                    manifest.name, manifest.api
+                    "{} needs parseltongue:plugin {}, this host implements {}",
+                    manifest.name,
+                    manifest.api,
+                    Contract::ALL.map(|c| c.version()).join(" and ")
                 ),
                 source: None,
             });
         }
         Ok(manifest)
+    }
+
+    /// Whether `api` accepts `contract`'s version.
+    pub fn accepts(&self, contract: Contract) -> bool {
+        self.api.matches(&semver::Version::parse(contract.version()).expect("a valid version"))
+    }
+
+    /// Checks that the component this manifest describes, which implements `contract`, is what
+    /// `api` asks for (a `plugin.toml` saying `^0.1` beside a 0.2 component is a packaging
+    /// mistake, caught at load).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Incompatible`] naming both.
+    pub fn check_contract(&self, contract: Contract) -> Result<()> {
+        if self.accepts(contract) {
+            return Ok(());
+        }
+        Err(Error::Incompatible {
+            message: format!(
+                "{}'s plugin.toml asks for parseltongue:plugin {}, but its component implements contract {contract}",
+                self.name, self.api
+            ),
+            source: None,
+        })
     }
 
     /// Reads and parses `path`.

@@ -143,6 +143,7 @@ impl PluginSpec {
     pub(crate) fn compile(&self, cx: &LoadContext) -> Result<(Plugin, semver::Version)> {
         let mut capabilities = Capabilities::default();
         let mut requested_limits = RequestedLimits::default();
+        let mut manifest_of = None;
         let (name, version, bytes): (String, semver::Version, Arc<[u8]>) = match &self.source {
             Source::Bytes(bytes) => {
                 (self.name.clone().unwrap_or_default(), semver::Version::new(0, 0, 0), bytes.clone())
@@ -154,13 +155,16 @@ impl PluginSpec {
             Source::Manifest(path) => {
                 let manifest = Manifest::from_path(path)?;
                 let bytes = read_component(&manifest.component_path(path)?)?;
-                capabilities = manifest.capabilities;
-                requested_limits = manifest.limits;
-                (manifest.name, manifest.version, bytes.into())
+                capabilities = manifest.capabilities.clone();
+                requested_limits = manifest.limits.clone();
+                let (name, version) = (manifest.name.clone(), manifest.version.clone());
+                manifest_of = Some(manifest);
+                (name, version, bytes.into())
             }
             Source::Verified { manifest, component, .. } => {
                 capabilities = manifest.capabilities.clone();
                 requested_limits = manifest.limits.clone();
+                manifest_of = Some((**manifest).clone());
                 (manifest.name.clone(), manifest.version.clone(), component.clone())
             }
         };
@@ -198,7 +202,11 @@ impl PluginSpec {
                 when: "run".into(),
             });
         }));
-        Ok((cx.sandbox.load(&name, &bytes, options)?, version))
+        let plugin = cx.sandbox.load(&name, &bytes, options)?;
+        if let Some(manifest) = manifest_of {
+            manifest.check_contract(plugin.contract())?;
+        }
+        Ok((plugin, version))
     }
 }
 

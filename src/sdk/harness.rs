@@ -141,7 +141,10 @@ pub async fn run(sandbox: &Sandbox, path: &Path, graphs: &[NamedGraph]) -> Resul
     let seen = Arc::clone(&denials);
     let hook: crate::sandbox::store::DenialHook =
         Arc::new(move |what| seen.lock().expect("not poisoned").push(what));
-    let plugin = match sandbox.load(&manifest.name, &bytes, PluginOptions::new().on_denied(hook)) {
+    let loaded = sandbox
+        .load(&manifest.name, &bytes, PluginOptions::new().on_denied(hook))
+        .and_then(|plugin| manifest.check_contract(plugin.contract()).map(|()| plugin));
+    let plugin = match loaded {
         Ok(plugin) => plugin,
         Err(e) => {
             check("loads", false, format!("[{}] {e}", e.kind()));
@@ -157,6 +160,31 @@ pub async fn run(sandbox: &Sandbox, path: &Path, graphs: &[NamedGraph]) -> Resul
         let outcome = plugin.analyze(&g.graph).await;
         check(&format!("analyses {}", g.name), outcome.is_ok(), describe(&outcome));
         results.push(outcome.ok().map(|a| a.result));
+    }
+    if plugin.contract() == crate::Contract::V0_2 {
+        let (ok, detail) = match plugin.instance().rules().await {
+            Err(e) => (false, format!("rules() failed [{}]: {e}", e.kind())),
+            Ok(rules) => {
+                let undeclared: std::collections::BTreeSet<&str> = results
+                    .iter()
+                    .flatten()
+                    .flat_map(|r| &r.findings)
+                    .map(|f| f.rule.as_str())
+                    .filter(|id| !rules.iter().any(|r| r.id == *id))
+                    .collect();
+                let ids: Vec<&str> = rules.iter().map(|r| r.id.as_str()).collect();
+                if undeclared.is_empty() {
+                    (true, format!("{} rules ({}); every finding names one", ids.len(), ids.join(", ")))
+                } else {
+                    let undeclared: Vec<&str> = undeclared.into_iter().collect();
+                    (
+                        false,
+                        format!("findings name rules that rules() does not list: {}", undeclared.join(", ")),
+                    )
+                }
+            }
+        };
+        check("declares its rules", ok, detail);
     }
     // The last graph that worked (of the standard ones, the largest), for the repeatability checks.
     if let Some((g, first)) = graphs.iter().zip(&results).rev().find_map(|(g, r)| Some((g, r.as_ref()?))) {

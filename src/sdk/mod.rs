@@ -8,35 +8,48 @@ pub mod scaffold;
 
 use std::path::Path;
 
+use crate::contract::Contract;
 use crate::error::{Error, Result};
 
-/// The contract, exactly as `wit/plugin.wit`.
+/// Contract 0.1, exactly as `wit/plugin.wit` (the seed's contract).
 pub const CONTRACT_WIT: &str = include_str!("../../wit/plugin.wit");
 
-/// Writes the contract to `dir/plugin.wit`, creating `dir`.
+/// Contract 0.2's `analyzer` world, exactly as `wit/v0.2/plugin.wit`.
+pub const CONTRACT_WIT_0_2: &str = include_str!("../../wit/v0.2/plugin.wit");
+
+/// The WIT text of `contract`'s `analyzer` world.
+pub fn contract_wit(contract: Contract) -> &'static str {
+    match contract {
+        Contract::V0_1 => CONTRACT_WIT,
+        Contract::V0_2 => CONTRACT_WIT_0_2,
+    }
+}
+
+/// Writes `contract` to `dir/plugin.wit`, creating `dir`.
 ///
 /// # Errors
 ///
 /// [`Error::Io`] if the directory or file cannot be written.
-pub fn write_wit(dir: &Path) -> Result<()> {
-    write_files(dir, &[("plugin.wit".to_string(), CONTRACT_WIT.as_bytes().to_vec())])
+pub fn write_wit(dir: &Path, contract: Contract) -> Result<()> {
+    write_files(dir, &[("plugin.wit".to_string(), contract_wit(contract).as_bytes().to_vec())])
 }
 
-/// C bindings for the `analyzer` world, as wit-bindgen's C generator writes them:
+/// C bindings for `contract`'s `analyzer` world, as wit-bindgen's C generator writes them:
 /// `analyzer.h`, `analyzer.c` and `analyzer_component_type.o` (the component type, linked in).
 ///
 /// # Errors
 ///
-/// [`Error::InvalidComponent`] if the generator fails (it does not for the shipped contract).
-pub fn c_bindings() -> Result<Vec<(String, Vec<u8>)>> {
+/// [`Error::InvalidComponent`] if the generator fails (it does not for the shipped contracts).
+pub fn c_bindings(contract: Contract) -> Result<Vec<(String, Vec<u8>)>> {
     use wit_bindgen_core::wit_parser::Resolve;
     let fail = |what: &str, e: anyhow::Error| Error::InvalidComponent {
         message: what.into(),
         source: Some(e.into()),
     };
     let mut resolve = Resolve::default();
-    let package =
-        resolve.push_str("plugin.wit", CONTRACT_WIT).map_err(|e| fail("parsing the contract", e))?;
+    let package = resolve
+        .push_str("plugin.wit", contract_wit(contract))
+        .map_err(|e| fail("parsing the contract", e))?;
     let world =
         resolve.select_world(&[package], Some("analyzer")).map_err(|e| fail("selecting the world", e))?;
     let mut files = wit_bindgen_core::Files::default();
@@ -52,8 +65,8 @@ pub fn c_bindings() -> Result<Vec<(String, Vec<u8>)>> {
 /// # Errors
 ///
 /// As [`c_bindings`], and [`Error::Io`] if a file cannot be written.
-pub fn write_c_bindings(dir: &Path) -> Result<()> {
-    write_files(dir, &c_bindings()?)
+pub fn write_c_bindings(dir: &Path, contract: Contract) -> Result<()> {
+    write_files(dir, &c_bindings(contract)?)
 }
 
 /// Wraps a core wasm module (built with the contract's component type linked in, as the C
@@ -101,7 +114,16 @@ mod tests {
 
     #[test]
     fn c_bindings_declare_the_export_and_the_host_imports() {
-        let files = c_bindings().unwrap();
+        let files = c_bindings(Contract::V0_2).unwrap();
+        let header =
+            String::from_utf8_lossy(&files.iter().find(|(n, _)| n == "analyzer.h").unwrap().1).into_owned();
+        assert!(header.contains("exports_parseltongue_plugin_analysis_analyze"), "{header}");
+        assert!(header.contains("exports_parseltongue_plugin_analysis_rules"), "{header}");
+        assert!(
+            header.contains("parseltongue_plugin_host_config") && !header.contains("host_edges"),
+            "{header}"
+        );
+        let files = c_bindings(Contract::V0_1).unwrap();
         let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
         assert!(names.contains(&"analyzer.h") && names.contains(&"analyzer.c"), "{names:?}");
         assert!(names.contains(&"analyzer_component_type.o"), "{names:?}");

@@ -1,6 +1,8 @@
 //! Plugin authors' path, as an author takes it: `ptplugin new NAME --lang L`, the project's
-//! `./build.sh`, `ptplugin test .` — in Rust, C, JavaScript and Python — and then the same census
-//! result as the bundled Rust `node-census` on the same graphs, from every language.
+//! `./build.sh`, `ptplugin test .` — in Rust, C, JavaScript and Python, on contract 0.2 — and
+//! then the same census (rule, severity, message, nodes) as the bundled Rust `node-census` on the
+//! same graphs, from every language. `--contract 0.1` still writes the seed's template, which
+//! builds and runs as before.
 //!
 //! The toolchains come from the package registries (`.ci/test-deps` installs them): rustup's
 //! `wasm32-wasip2`, Debian's clang-19 + wasi-libc, npm's componentize-qjs, PyPI's componentize-py.
@@ -13,13 +15,16 @@ use serde_json::Value;
 
 use crate::support::{output, ptplugin, sandbox};
 
-/// Scaffolds, builds and tests a `lang` project; returns its component.
-fn new_build_test(lang: &str) -> (tempfile::TempDir, PathBuf) {
+/// Scaffolds, builds and tests a `lang` project for `contract`; returns its component.
+fn new_build_test(lang: &str, contract: &str) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let name = format!("census-from-{lang}");
     let project = dir.path().join(&name);
-    let (code, out, err) = output(ptplugin().args(["new", &name, "--lang", lang, "--dir"]).arg(&project));
+    let (code, out, err) = output(
+        ptplugin().args(["new", &name, "--lang", lang, "--contract", contract, "--dir"]).arg(&project),
+    );
     assert_eq!(code, Some(0), "new: {out}{err}");
+    assert!(out.contains(&format!("contract {contract}")), "{out}");
     assert!(out.contains("./build.sh") && out.contains("ptplugin test ."), "{out}");
 
     let mut build = Command::new(project.join("build.sh"));
@@ -37,12 +42,16 @@ fn new_build_test(lang: &str) -> (tempfile::TempDir, PathBuf) {
     assert_eq!(report["passed"], true);
     let names: Vec<&str> =
         report["report"]["checks"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
-    for expected in [
+    let mut expected = vec![
         "fits the contract",
         "no state kept between calls",
         "tried nothing the sandbox refused",
         "contained by its limits",
-    ] {
+    ];
+    if contract == "0.2" {
+        expected.push("declares its rules");
+    }
+    for expected in expected {
         assert!(names.contains(&expected), "{names:?}");
     }
     (dir, component)
@@ -72,10 +81,12 @@ fn census_graphs() -> Vec<Graph> {
     ]
 }
 
-async fn same_census_as_node_census(component: &Path) {
-    let reference = crate::support::plugin("node-census");
+/// The census of `component` equals the bundled plugin `reference`'s on every census graph.
+async fn same_census_as(name: &str, component: &Path) {
+    let reference = crate::support::plugin(name);
     let bytes = std::fs::read(component).unwrap();
-    let plugin = sandbox().load("under-test", &bytes, PluginOptions::new()).unwrap();
+    // Under the reference's name: a 0.1 plugin's findings carry its name as their rule.
+    let plugin = sandbox().load(name, &bytes, PluginOptions::new()).unwrap();
     for graph in census_graphs() {
         let want = reference.analyze(&graph).await.unwrap().result;
         let got = plugin.analyze(&graph).await.unwrap().result;
@@ -92,26 +103,40 @@ async fn same_census_as_node_census(component: &Path) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn rust_new_build_test_and_census() {
-    let (_dir, component) = new_build_test("rust");
-    same_census_as_node_census(&component).await;
+    let (_dir, component) = new_build_test("rust", "0.2");
+    same_census_as("node-census", &component).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn c_new_build_test_and_census() {
-    let (_dir, component) = new_build_test("c");
-    same_census_as_node_census(&component).await;
+    let (_dir, component) = new_build_test("c", "0.2");
+    same_census_as("node-census", &component).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn js_new_build_test_and_census() {
-    let (_dir, component) = new_build_test("js");
-    same_census_as_node_census(&component).await;
+    let (_dir, component) = new_build_test("js", "0.2");
+    same_census_as("node-census", &component).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn python_new_build_test_and_census() {
-    let (_dir, component) = new_build_test("python");
-    same_census_as_node_census(&component).await;
+    let (_dir, component) = new_build_test("python", "0.2");
+    same_census_as("node-census", &component).await;
+}
+
+/// The seed's contract: `--contract 0.1` templates build, pass `ptplugin test` and count like
+/// the bundled 0.1 census (findings as text: the plugin's name as their rule).
+#[tokio::test(flavor = "multi_thread")]
+async fn contract_0_1_templates_still_build_test_and_census() {
+    for lang in ["rust", "c"] {
+        let (_dir, component) = new_build_test(lang, "0.1");
+        let bytes = std::fs::read(&component).unwrap();
+        let plugin = sandbox().load("legacy-census", &bytes, PluginOptions::new()).unwrap();
+        assert_eq!(plugin.contract(), parseltongue_plugins::Contract::V0_1);
+        drop(plugin);
+        same_census_as("legacy-census", &component).await;
+    }
 }
 
 /// A hand-written component that remembers it was called: confidence 1.0 on an instance's first
@@ -155,10 +180,18 @@ fn ptplugin_test_fails_a_plugin_that_reaches_out_crashes_or_keeps_state() {
 
 #[test]
 fn sdk_writes_the_contract_exactly() {
-    let dir = tempfile::tempdir().unwrap();
-    let (code, _, err) = output(ptplugin().args(["sdk", "wit"]).arg(dir.path()));
-    assert_eq!(code, Some(0), "{err}");
-    let written = std::fs::read_to_string(dir.path().join("plugin.wit")).unwrap();
-    let ours = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("wit/plugin.wit")).unwrap();
-    assert_eq!(written, ours);
+    // 0.2 by default; 0.1 (the seed's, byte for byte) on request.
+    for (flags, ours) in [(&[][..], "wit/v0.2/plugin.wit"), (&["--contract", "0.1"][..], "wit/plugin.wit")] {
+        let dir = tempfile::tempdir().unwrap();
+        let (code, _, err) = output(ptplugin().args(["sdk", "wit"]).arg(dir.path()).args(flags));
+        assert_eq!(code, Some(0), "{err}");
+        let written = std::fs::read_to_string(dir.path().join("plugin.wit")).unwrap();
+        let ours = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(ours)).unwrap();
+        assert_eq!(written, ours, "{flags:?}");
+    }
+    let seed = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/contract/plugin.wit"));
+    if let Ok(seed) = seed {
+        let ours = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("wit/plugin.wit")).unwrap();
+        assert_eq!(ours, seed, "contract 0.1 stays the seed's WIT");
+    }
 }

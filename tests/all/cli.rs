@@ -244,12 +244,18 @@ fn inspect_describes_a_plugin() {
     assert_eq!(v["sha256"], hex::encode(parseltongue_plugins::sha256(wasm)));
 
     let text = stdout(&ptplugin(&["inspect", "bundled:cycle-finder"]));
-    assert!(text.contains("world:    parseltongue:plugin/analyzer@0.2.0 (contract 0.2, satisfies it)"), "{text}");
+    assert!(
+        text.contains("world:    parseltongue:plugin/analyzer@0.2.0 (contract 0.2, satisfies it)"),
+        "{text}"
+    );
     assert!(text.contains("denied") || text.contains("empty: no variables"), "{text}");
 
     // A plugin of the seed's contract says so too.
     let v = json(&ptplugin(&["inspect", "bundled:legacy-census", "--format", "json"]));
-    assert_eq!((v["contract"].as_str(), v["world"].as_str()), (Some("0.1"), Some("parseltongue:plugin/analyzer@0.1.0")));
+    assert_eq!(
+        (v["contract"].as_str(), v["world"].as_str()),
+        (Some("0.1"), Some("parseltongue:plugin/analyzer@0.1.0"))
+    );
     assert_eq!(v["exports"][0], "parseltongue:plugin/parseltongue-plugin@0.1.0");
 }
 

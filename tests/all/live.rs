@@ -103,7 +103,10 @@ async fn cycle_finder_over_http_finds_the_cycle_pt08_misses_in_every_language() 
         .map(|f| serde_json::from_value::<parseltongue_plugins::Finding>(f.clone()).unwrap().to_string())
         .collect();
     let has = |parts: &[&str]| findings.iter().any(|f| parts.iter().all(|p| f.contains(p)));
-    assert!(has(&["cycle.dependency", "cycle of 3 nodes", "alpha", "beta", "gamma", "(src/lib.rs:"]), "{findings:#?}");
+    assert!(
+        has(&["cycle.dependency", "cycle of 3 nodes", "alpha", "beta", "gamma", "(src/lib.rs:"]),
+        "{findings:#?}"
+    );
     assert!(has(&["cycle of 2 nodes", "helper", "other", "(pkg/util.py:"]), "{findings:#?}");
     assert!(has(&["cycle of 2 nodes", "render", "wrap", "(web/app.js:"]), "{findings:#?}");
     assert!(has(&["cycle of 2 nodes", "Ping", "Pong", "(gosrc/main.go:"]), "{findings:#?}");
@@ -308,7 +311,11 @@ async fn serve_answers_in_parseltongues_envelope_with_real_plugins() {
     assert!(run["tokens"].as_u64().unwrap() > 0);
     let about_alpha = |f: &Value| {
         f["rule"] == "cycle.dependency"
-            && f["nodes"].as_array().unwrap().iter().any(|n| n["name"] == "alpha" && n["file"] == "src/lib.rs")
+            && f["nodes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|n| n["name"] == "alpha" && n["file"] == "src/lib.rs")
     };
     assert!(run["data"]["findings"].as_array().unwrap().iter().any(about_alpha), "{run}");
     assert_eq!(run["data"]["graph"]["source"], server.url());

@@ -431,6 +431,31 @@ pub struct NewArgs {
     /// Where to create the project (default: ./NAME).
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
+
+    /// The contract to write it for: 0.2 (the graph as columns, findings with rules) or 0.1
+    /// (the seed's contract, which this host keeps running).
+    #[arg(long, value_enum, default_value_t = ContractArg::V0_2)]
+    pub contract: ContractArg,
+}
+
+/// A contract version on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ContractArg {
+    /// Contract 0.2.
+    #[value(name = "0.2")]
+    V0_2,
+    /// Contract 0.1.
+    #[value(name = "0.1")]
+    V0_1,
+}
+
+impl ContractArg {
+    pub fn contract(self) -> parseltongue_plugins::Contract {
+        match self {
+            ContractArg::V0_2 => parseltongue_plugins::Contract::V0_2,
+            ContractArg::V0_1 => parseltongue_plugins::Contract::V0_1,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -459,11 +484,17 @@ pub enum SdkCommand {
     Wit {
         /// The directory to write plugin.wit into.
         dir: PathBuf,
+        /// Which contract.
+        #[arg(long, value_enum, default_value_t = ContractArg::V0_2)]
+        contract: ContractArg,
     },
     /// Write C bindings for the contract (analyzer.h, analyzer.c, analyzer_component_type.o) into DIR.
     CBindings {
         /// The directory to write the bindings into.
         dir: PathBuf,
+        /// Which contract.
+        #[arg(long, value_enum, default_value_t = ContractArg::V0_2)]
+        contract: ContractArg,
     },
     /// Wrap a core wasm module into a component (WASI preview 1 adapted to preview 2).
     Componentize {

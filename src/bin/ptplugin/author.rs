@@ -19,8 +19,10 @@ pub fn new(args: NewArgs) -> Result<ExitCode, Failure> {
         .parse()
         .map_err(|message: String| Error::InvalidManifest { path: "--lang".into(), message })?;
     let dir = args.dir.unwrap_or_else(|| PathBuf::from(&args.name));
-    let project = scaffold::create(&dir, &args.name, language)?;
-    let mut out = format!("created {} ({} plugin) in {}\n", project.name, language, dir.display());
+    let contract = args.contract.contract();
+    let project = scaffold::create(&dir, &args.name, language, contract)?;
+    let mut out =
+        format!("created {} ({} plugin, contract {contract}) in {}\n", project.name, language, dir.display());
     for file in &project.files {
         let _ = writeln!(out, "  {file}");
     }
@@ -51,8 +53,8 @@ pub async fn test(sandbox: &Sandbox, args: TestArgs) -> Result<ExitCode, Failure
 
 pub fn sdk(command: SdkCommand) -> Result<ExitCode, Failure> {
     match command {
-        SdkCommand::Wit { dir } => sdk::write_wit(&dir)?,
-        SdkCommand::CBindings { dir } => sdk::write_c_bindings(&dir)?,
+        SdkCommand::Wit { dir, contract } => sdk::write_wit(&dir, contract.contract())?,
+        SdkCommand::CBindings { dir, contract } => sdk::write_c_bindings(&dir, contract.contract())?,
         SdkCommand::Componentize { core, output } => {
             let bytes = files::read(&core, "core module", files::MAX_COMPONENT_BYTES)?;
             let component = sdk::componentize(&bytes)?;
