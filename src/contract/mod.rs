@@ -21,5 +21,7 @@ pub(crate) use columnar::{
     Analyzer as ColumnarAnalyzer, AnalyzerPre as ColumnarAnalyzerPre, parseltongue as columnar_wit,
 };
 pub(crate) use columnar::{RawFinding, RawReport};
+#[cfg(test)]
+pub(crate) use columnar::RawSeverity;
 pub use findings::{Finding, NodeRef, Report, Rule, Severity, is_rule_id};
 pub use surface::{Contract, Surface};

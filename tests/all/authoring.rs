@@ -189,9 +189,11 @@ fn sdk_writes_the_contract_exactly() {
         let ours = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(ours)).unwrap();
         assert_eq!(written, ours, "{flags:?}");
     }
-    let seed = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/contract/plugin.wit"));
+    let seed =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/contract/plugin.wit"));
     if let Ok(seed) = seed {
-        let ours = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("wit/plugin.wit")).unwrap();
+        let ours =
+            std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("wit/plugin.wit")).unwrap();
         assert_eq!(ours, seed, "contract 0.1 stays the seed's WIT");
     }
 }

@@ -2,6 +2,7 @@
 
 mod analyses;
 mod authoring;
+mod bad_output;
 mod bundles;
 mod capabilities;
 mod cli;

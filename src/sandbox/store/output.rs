@@ -196,6 +196,74 @@ mod tests {
         assert!(message(&result(vec![], 1.5), &limits).contains("1.5"));
     }
 
+    fn raw(findings: Vec<RawFinding>) -> RawReport {
+        RawReport { findings, confidence: 1.0, recommendations: vec![] }
+    }
+
+    fn finding(rule: &str, message: &str, nodes: Vec<u32>) -> RawFinding {
+        RawFinding {
+            rule: rule.into(),
+            severity: crate::contract::RawSeverity::Error,
+            message: message.into(),
+            nodes,
+        }
+    }
+
+    fn graph() -> Graph {
+        let node = |id: &str, meta: &[(&str, &str)]| crate::GraphNode {
+            id: id.into(),
+            node_type: "function".into(),
+            metadata: meta.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        };
+        Graph::new(
+            vec![
+                node(
+                    "a",
+                    &[("name", "open"), ("file", "./src/a.rs"), ("line_start", "12"), ("line_end", "x")],
+                ),
+                node("b", &[]),
+            ],
+            vec![],
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_report_resolves_its_nodes_from_their_metadata() {
+        let r = report_v2(raw(vec![finding("x.y", "m", vec![0, 1])]), &Limits::default(), &graph()).unwrap();
+        let f = &r.findings[0];
+        assert_eq!((f.rule.as_str(), f.severity), ("x.y", crate::Severity::Error));
+        assert_eq!(f.nodes[0].label(), "open (src/a.rs:12)");
+        assert_eq!(f.nodes[0].line_end, None, "a line that is not a number is left out");
+        assert_eq!((f.nodes[1].id.as_str(), f.nodes[1].label()), ("b", "b".to_string()));
+    }
+
+    #[test]
+    fn a_report_over_a_limit_or_malformed_is_refused_with_its_place() {
+        let limits =
+            Limits { max_findings: 2, max_string_bytes: 8, max_result_bytes: 20, ..Limits::default() };
+        let g = graph();
+        let kind = |r: RawReport| report_v2(r, &limits, &g).unwrap_err();
+        let e = kind(raw(vec![finding("a", "", vec![]); 3]));
+        assert_eq!(
+            e.to_string(),
+            "the plugin's result breaks the output limits: 3 findings, over the limit of 2"
+        );
+        let e = kind(raw(vec![finding("a", "123456789", vec![])]));
+        assert!(e.to_string().contains("findings[0].message is 9 bytes"), "{e}");
+        let e = kind(raw(vec![finding("a", "", vec![0; MAX_NODES_PER_FINDING + 1])]));
+        assert!(e.to_string().contains("names 1001 nodes"), "{e}");
+        let e = kind(raw(vec![finding("a", "12345678", vec![0, 1, 0]), finding("b", "1", vec![])]));
+        assert!(e.to_string().contains("bytes of text, over the limit of 20"), "{e}");
+        let e = kind(raw(vec![finding("Not A Rule", "", vec![])]));
+        assert_eq!(e.kind(), crate::ErrorKind::InvalidOutput, "{e}");
+        let e = kind(raw(vec![finding("a", "", vec![2])]));
+        assert_eq!(
+            e.to_string(),
+            "the plugin's result is malformed: findings[0] names node 2; the graph has 2 nodes (0 to 1)"
+        );
+    }
+
     #[test]
     fn fuel_covers_a_result_at_every_limit() {
         let limits = Limits::default();
