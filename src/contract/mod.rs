@@ -17,11 +17,11 @@ pub(crate) use bindings::{
     Analyzer, AnalyzerPre, EXPORT_INTERFACE, HOST_INTERFACE, KV_INTERFACE, parseltongue,
 };
 pub use columnar::Columns;
+#[cfg(test)]
+pub(crate) use columnar::RawSeverity;
 pub(crate) use columnar::{
     Analyzer as ColumnarAnalyzer, AnalyzerPre as ColumnarAnalyzerPre, parseltongue as columnar_wit,
 };
 pub(crate) use columnar::{RawFinding, RawReport};
-#[cfg(test)]
-pub(crate) use columnar::RawSeverity;
 pub use findings::{Finding, NodeRef, Report, Rule, Severity, is_rule_id};
 pub use surface::{Contract, Surface};

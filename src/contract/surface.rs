@@ -37,6 +37,32 @@ impl Contract {
         format!("parseltongue:plugin/analyzer@{}", self.version())
     }
 
+    /// The contract a component's bytes declare by their top-level exports, read without
+    /// compiling anything (for packaging: the world recorded beside a pushed plugin). `None`
+    /// for what is not a component of either contract.
+    pub fn declared_by(component: &[u8]) -> Option<Contract> {
+        let mut depth = 0usize;
+        for payload in wasmparser::Parser::new(0).parse_all(component) {
+            match payload.ok()? {
+                wasmparser::Payload::ModuleSection { .. } | wasmparser::Payload::ComponentSection { .. } => {
+                    depth += 1
+                }
+                wasmparser::Payload::End(_) => depth = depth.saturating_sub(1),
+                wasmparser::Payload::ComponentExportSection(exports) if depth == 0 => {
+                    for export in exports {
+                        let name = export.ok()?.name.name;
+                        if let Some(c) = Contract::ALL.into_iter().find(|c| fits(name, c.export(), c.minor()))
+                        {
+                            return Some(c);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+
     fn minor(self) -> u64 {
         match self {
             Contract::V0_1 => 1,

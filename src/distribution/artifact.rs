@@ -52,9 +52,8 @@ pub fn pack(component: Vec<u8>, plugin_toml: &str, manifest: &Manifest) -> Resul
         architecture: "wasm".into(),
         os: "wasip2".into(),
         layer_digests: vec![layer_digest.clone()],
-        component: Some(ComponentInfo {
-            target: format!("{}@{}", crate::contract::WORLD, crate::contract::CONTRACT_VERSION),
-        }),
+        component: crate::contract::Contract::declared_by(&component)
+            .map(|contract| ComponentInfo { target: contract.world() }),
     };
     let config = serde_json::to_vec(&config).expect("plain data serializes");
     let mut layer_annotations = BTreeMap::new();

@@ -6,7 +6,7 @@
 //! version = "1.2.0"
 //! description = "Reports dependency cycles"
 //! authors = ["Ada <ada@example.org>"]
-//! api = "^0.1"                     # the parseltongue:plugin versions it was built for
+//! api = "^0.2"                     # the contract it was built for; default: whichever the component implements
 //! component = "cycle_finder.wasm"  # relative to this file; default: <name>.wasm
 //!
 //! [limits]                         # requested; the host policy caps them
@@ -45,7 +45,8 @@ pub struct Manifest {
     /// Who wrote it.
     #[serde(default)]
     pub authors: Vec<String>,
-    /// The `parseltongue:plugin` versions it needs. By default `^0.1`.
+    /// The `parseltongue:plugin` contract versions it was built for (`^0.2`, `^0.1`). By default
+    /// any: the component says which contract it implements.
     #[serde(default = "default_api")]
     pub api: semver::VersionReq,
     /// The component file, relative to the manifest and inside its directory (symlinks
@@ -261,7 +262,7 @@ impl Capabilities {
 }
 
 fn default_api() -> semver::VersionReq {
-    semver::VersionReq::parse("^0.1").expect("a valid requirement")
+    semver::VersionReq::STAR
 }
 
 /// Checks a plugin name: 1 to 64 lowercase letters, digits or dashes (it becomes file,
@@ -481,8 +482,32 @@ kv = { reason = "cache", quota-kb = 64 }
 
     #[test]
     fn an_api_the_host_does_not_implement_is_incompatible() {
-        let e = parse("name = \"a\"\nversion = \"1.0.0\"\napi = \"^0.2\"\n").unwrap_err();
+        let e = parse("name = \"a\"\nversion = \"1.0.0\"\napi = \"^0.3\"\n").unwrap_err();
         assert!(matches!(e, Error::Incompatible { .. }), "{e}");
-        assert!(e.to_string().contains("needs parseltongue:plugin ^0.2"), "{e}");
+        assert!(
+            e.to_string().contains("needs parseltongue:plugin ^0.3, this host implements 0.2.0 and 0.1.0"),
+            "{e}"
+        );
+        for api in ["^0.2", "^0.1", "0.2.0"] {
+            parse(&format!("name = \"a\"\nversion = \"1.0.0\"\napi = \"{api}\"\n")).unwrap();
+        }
+    }
+
+    #[test]
+    fn the_component_must_implement_the_contract_the_manifest_names() {
+        let old = parse("name = \"a\"\nversion = \"1.0.0\"\napi = \"^0.1\"\n").unwrap();
+        old.check_contract(Contract::V0_1).unwrap();
+        let e = old.check_contract(Contract::V0_2).unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::Incompatible);
+        assert!(
+            e.to_string().contains(
+                "a's plugin.toml asks for parseltongue:plugin ^0.1, but its component implements contract 0.2"
+            ),
+            "{e}"
+        );
+        // Without `api`, whichever the component implements.
+        let any = parse("name = \"a\"\nversion = \"1.0.0\"\n").unwrap();
+        any.check_contract(Contract::V0_1).unwrap();
+        any.check_contract(Contract::V0_2).unwrap();
     }
 }

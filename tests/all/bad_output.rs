@@ -65,7 +65,8 @@ async fn a_rule_id_of_a_mebibyte_is_invalid_output_and_not_echoed_whole() {
 async fn ten_million_findings_stop_at_the_copy_not_in_host_memory() {
     // The guest needs ~700 MB to build them; the host refuses while copying them out, before it
     // has allocated more than its output budget.
-    let limits = Limits::default().with_memory_bytes(1536 * MIB);
+    let limits =
+        Limits::default().with_memory_bytes(1536 * MIB).with_cpu_time(std::time::Duration::from_secs(60));
     let (e, recovered) = bad("many", limits).await;
     assert_eq!(e.kind(), ErrorKind::OutputLimit, "{e}");
     assert!(e.to_string().contains("more than"), "{e}");

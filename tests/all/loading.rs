@@ -40,6 +40,20 @@ fn a_truncated_component_is_invalid() {
 }
 
 #[test]
+fn a_components_bytes_say_which_contract_it_implements() {
+    use parseltongue_plugins::Contract;
+    let declared = |name: &str| Contract::declared_by(bundled::get(name).unwrap().wasm);
+    assert_eq!(declared("cycle-finder"), Some(Contract::V0_2));
+    assert_eq!(declared("legacy-census"), Some(Contract::V0_1));
+    assert_eq!(declared("fault-panic"), Some(Contract::V0_1));
+    assert_eq!(Contract::declared_by(&crate::support::wasi_command_component()), None);
+    assert_eq!(Contract::declared_by(b"not wasm"), None);
+    // And loading agrees.
+    assert_eq!(crate::support::plugin("cycle-finder").contract(), Contract::V0_2);
+    assert_eq!(crate::support::plugin("legacy-census").contract(), Contract::V0_1);
+}
+
+#[test]
 fn a_component_of_another_world_is_incompatible() {
     let e = load_error(&crate::support::wasi_command_component());
     assert_eq!(e.kind(), ErrorKind::Incompatible);
