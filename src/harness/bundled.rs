@@ -99,6 +99,11 @@ pub fn judge(role: Role, outcome: &crate::Result<crate::Analysis>) -> Verdict {
     }
 }
 
+/// The findings' messages.
+pub(crate) fn messages(findings: &[crate::contract::Finding]) -> Vec<&str> {
+    findings.iter().map(|f| f.message.as_str()).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,9 +162,4 @@ mod tests {
         flood.usage.log_bytes_dropped = 10;
         assert!(judge(Role::Flood, &Ok(flood)).as_expected);
     }
-}
-
-/// The findings' messages.
-pub(crate) fn messages(findings: &[crate::contract::Finding]) -> Vec<&str> {
-    findings.iter().map(|f| f.message.as_str()).collect()
 }

@@ -3,8 +3,8 @@
 //! The tests make a busy machine for real: the test thread (which runs the guest, on a
 //! current-thread runtime) and spinning threads are pinned to one core.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use parseltongue_plugins::{Clock, Error, ErrorKind, Limits, PluginOptions, Usage};
@@ -13,11 +13,8 @@ use crate::support::{load, small_graph};
 
 /// The tests that share a core with spinners take turns: two of them pinned to the same core at
 /// once would each see the other's spinners and measure neither setup.
-static CORE: Mutex<()> = Mutex::new(());
-
-fn take_the_core() -> MutexGuard<'static, ()> {
-    CORE.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
+/// (tokio's: held across the calls, and never poisoned by a failed test.)
+static CORE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// Pins the calling thread to the first core this process may use.
 fn pin() {
@@ -77,7 +74,7 @@ async fn spin(iterations: Option<u64>, limits: Limits) -> (Result<(), Error>, Us
 
 #[tokio::test]
 async fn a_plugin_slowed_down_by_a_busy_core_is_not_timed_out() {
-    let _core = take_the_core();
+    let _core = CORE.lock().await;
     pin();
     let generous = Limits::default().with_cpu_time(Duration::from_secs(20));
     // Calibrate: iterations for about 150 ms of CPU on this machine, alone on the core.
@@ -125,7 +122,7 @@ async fn a_plugin_slowed_down_by_a_busy_core_is_not_timed_out() {
 
 #[tokio::test]
 async fn the_wall_clock_backstop_stops_a_plugin_starved_of_cpu() {
-    let _core = take_the_core();
+    let _core = CORE.lock().await;
     pin();
     // On a core shared four ways, one second of wall time comes long before one second of CPU.
     let limits =

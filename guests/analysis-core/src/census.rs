@@ -67,7 +67,11 @@ impl Census {
             .counts
             .iter()
             .map(|(t, n)| {
-                Finding::new(&RULES[0], format!("{t}: {n} of {} nodes ({}%)", self.total, self.percent(*n)), Vec::new())
+                Finding::new(
+                    &RULES[0],
+                    format!("{t}: {n} of {} nodes ({}%)", self.total, self.percent(*n)),
+                    Vec::new(),
+                )
             })
             .collect();
         let recommendations = match self.dominant(threshold) {

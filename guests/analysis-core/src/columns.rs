@@ -68,7 +68,9 @@ impl<'a> View<'a> {
         for (i, &end) in c.string_ends.iter().enumerate() {
             let end = end as usize;
             if end < start || end > text.len() || !text.is_char_boundary(end) {
-                return Err(format!("string {i} ends at {end}: not a character boundary after {start} within the text"));
+                return Err(format!(
+                    "string {i} ends at {end}: not a character boundary after {start} within the text"
+                ));
             }
             start = end;
         }
@@ -77,10 +79,13 @@ impl<'a> View<'a> {
         if n > strings {
             return Err(format!("{n} nodes but only {strings} strings (node ids come first)"));
         }
-        let string_column = |name: &str, column: &[u32]| match column.iter().position(|&s| s as usize >= strings) {
-            Some(i) => Err(format!("{name}[{i}] = {} is not a string index (there are {strings})", column[i])),
-            None => Ok(()),
-        };
+        let string_column =
+            |name: &str, column: &[u32]| match column.iter().position(|&s| s as usize >= strings) {
+                Some(i) => {
+                    Err(format!("{name}[{i}] = {} is not a string index (there are {strings})", column[i]))
+                }
+                None => Ok(()),
+            };
         string_column("node-types", c.node_types)?;
         string_column("meta-keys", c.meta_keys)?;
         string_column("meta-values", c.meta_values)?;

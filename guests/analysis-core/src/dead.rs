@@ -144,7 +144,11 @@ pub fn report(graph: &CodeGraph<'_>, max: usize) -> Report {
                 Verdict::TestOnly => &RULES[2],
                 Verdict::MaybeUsed => &RULES[3],
             };
-            Finding::new(rule, format!("{} `{}`: {why}", n.node_type, graph.qualified_name(v)), vec![v as u32])
+            Finding::new(
+                rule,
+                format!("{} `{}`: {why}", n.node_type, graph.qualified_name(v)),
+                vec![v as u32],
+            )
         })
         .collect();
     if found.len() > max {

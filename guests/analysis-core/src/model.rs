@@ -216,10 +216,13 @@ pub(crate) mod fixtures {
     use super::*;
     use crate::columns::OwnedColumns;
 
+    /// A node as a test writes it: id, type, metadata pairs.
+    pub type OwnedNode = (String, String, Vec<(String, String)>);
+
     /// Nodes and edges a test writes down; [`Owned::graph`] builds columns once and a
     /// [`CodeGraph`] over them.
     pub struct Owned {
-        pub nodes: Vec<(String, String, Vec<(String, String)>)>,
+        pub nodes: Vec<OwnedNode>,
         pub edges: Vec<(String, String, String)>,
         columns: std::cell::OnceCell<OwnedColumns>,
     }

@@ -2,7 +2,11 @@
 
 /// Ranks over `adjacency` (vertex → successors), summing to 1. Dangling vertices spread their
 /// rank evenly; `damping` is the usual 0.85.
-pub fn pagerank<A: crate::scc::Successors + ?Sized>(adjacency: &A, iterations: usize, damping: f64) -> Vec<f64> {
+pub fn pagerank<A: crate::scc::Successors + ?Sized>(
+    adjacency: &A,
+    iterations: usize,
+    damping: f64,
+) -> Vec<f64> {
     let n = adjacency.vertices();
     if n == 0 {
         return Vec::new();
@@ -13,13 +17,13 @@ pub fn pagerank<A: crate::scc::Successors + ?Sized>(adjacency: &A, iterations: u
     for _ in 0..iterations {
         let mut dangling = 0.0;
         next.iter_mut().for_each(|r| *r = 0.0);
-        for v in 0..n {
+        for (v, &r) in rank.iter().enumerate() {
             let out = adjacency.successors_of(v);
             if out.is_empty() {
-                dangling += rank[v];
+                dangling += r;
                 continue;
             }
-            let share = rank[v] / out.len() as f64;
+            let share = r / out.len() as f64;
             for &w in out {
                 next[w] += share;
             }

@@ -45,17 +45,21 @@ impl Analysis for BadOutput {
             "outside" => {
                 // A string the host would read from 0xffff_f000 for 1 MiB: past the end of any
                 // wasm32 memory. Never read, never dropped here (it is handed to the host).
-                let message = unsafe { String::from_raw_parts(0xffff_f000usize as *mut u8, 1 << 20, 1 << 20) };
+                let message =
+                    unsafe { String::from_raw_parts(0xffff_f000usize as *mut u8, 1 << 20, 1 << 20) };
                 report.findings.push(finding("bad.output", message, vec![0]));
             }
             "nan" => report.confidence = f32::NAN,
             "rule" => report.findings.push(finding(&"r".repeat(1 << 20), "a long rule id".into(), vec![0])),
             "many" => {
-                report.findings =
-                    (0..10_000_000).map(|_| finding("", String::new(), Vec::new())).collect();
+                report.findings = (0..10_000_000).map(|_| finding("", String::new(), Vec::new())).collect();
             }
             "rules" => report.findings.push(finding("bad.output", "see rules()".into(), vec![0])),
-            _ => report.findings.push(finding("bad.output", "about a node that is not there".into(), vec![1_000_000_000])),
+            _ => report.findings.push(finding(
+                "bad.output",
+                "about a node that is not there".into(),
+                vec![1_000_000_000],
+            )),
         }
         report
     }

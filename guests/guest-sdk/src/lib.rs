@@ -74,7 +74,9 @@ pub fn run<P: Analysis>(graph: &Graph) -> Report {
             Report {
                 findings: Vec::new(),
                 confidence: 0.0,
-                recommendations: vec![format!("nothing analysed: the graph's columns are inconsistent ({problem})")],
+                recommendations: vec![format!(
+                    "nothing analysed: the graph's columns are inconsistent ({problem})"
+                )],
             }
         }
     };
@@ -188,7 +190,12 @@ impl From<analysis_core::report::Report> for Report {
             findings: r
                 .findings
                 .into_iter()
-                .map(|f| Finding { rule: f.rule.to_string(), severity: f.severity.into(), message: f.message, nodes: f.nodes })
+                .map(|f| Finding {
+                    rule: f.rule.to_string(),
+                    severity: f.severity.into(),
+                    message: f.message,
+                    nodes: f.nodes,
+                })
                 .collect(),
             confidence: 1.0,
             recommendations: r.recommendations,

@@ -20,7 +20,11 @@ impl Guest for LegacyCycleFinder {
         let run = || {
             let (columns, _) = OwnedColumns::build(
                 nodes.iter().map(|n| {
-                    (n.id.as_str(), n.node_type.as_str(), n.metadata.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+                    (
+                        n.id.as_str(),
+                        n.node_type.as_str(),
+                        n.metadata.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+                    )
                 }),
                 edges.iter().map(|e| (e.source.as_str(), e.target.as_str(), e.edge_type.as_str())),
             );
