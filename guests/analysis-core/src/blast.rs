@@ -42,10 +42,16 @@ pub fn radii(graph: &CodeGraph<'_>, top: usize) -> Vec<Radius> {
         })
         .filter(|r| r.direct > 0)
         .collect();
-    direct.sort_by(|a, b| {
+    let by_direct = |a: &Radius, b: &Radius| {
         b.direct.cmp(&a.direct).then_with(|| graph.nodes[a.node].id.cmp(graph.nodes[b.node].id))
-    });
-    direct.truncate((top * 4).max(64));
+    };
+    // Only the head is walked: select it (linear), then sort just that.
+    let head = (top * 4).max(64);
+    if head < direct.len() {
+        direct.select_nth_unstable_by(head, by_direct);
+        direct.truncate(head);
+    }
+    direct.sort_by(by_direct);
     let mut seen = vec![usize::MAX; graph.len()];
     for r in &mut direct {
         r.transitive = reverse_reach(graph, r.node, &mut seen);

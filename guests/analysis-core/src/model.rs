@@ -19,6 +19,14 @@ pub struct Node<'a> {
 }
 
 impl<'a> Node<'a> {
+    /// The metadata value under the key whose string index is `key` (see [`Keys`]): integers
+    /// compared, no string.
+    pub fn get_key(&self, key: Option<u32>) -> Option<&'a str> {
+        let key = key?;
+        let i = self.keys.iter().position(|&k| k == key)?;
+        Some(self.strings.get(self.values[i]))
+    }
+
     /// The metadata value under `key` (the first, if the node repeats a key).
     pub fn get(&self, key: &str) -> Option<&'a str> {
         let i = self.keys.iter().position(|&k| self.strings.get(k) == key)?;
@@ -69,6 +77,55 @@ impl<'a> Node<'a> {
     }
 }
 
+/// The metadata keys the analyses read, as string indices of one graph (`None`: no node has
+/// that key). Found once per graph from its distinct keys, so hot loops compare integers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Keys {
+    pub name: Option<u32>,
+    pub file: Option<u32>,
+    pub line_start: Option<u32>,
+    pub line_end: Option<u32>,
+    pub module: Option<u32>,
+    pub test: Option<u32>,
+}
+
+impl Keys {
+    /// The keys of `view`: its distinct metadata keys (few in practice; a linear list up to 64,
+    /// a set beyond), each compared once with the names above.
+    pub fn of(view: &View<'_>) -> Keys {
+        let keys = view.columns().meta_keys;
+        let mut distinct: Vec<u32> = Vec::new();
+        let mut many: Option<std::collections::HashSet<u32>> = None;
+        for &k in keys {
+            match &mut many {
+                Some(set) => {
+                    set.insert(k);
+                }
+                None if !distinct.contains(&k) => {
+                    distinct.push(k);
+                    if distinct.len() > 64 {
+                        many = Some(distinct.drain(..).collect());
+                    }
+                }
+                None => {}
+            }
+        }
+        if let Some(set) = many {
+            distinct = set.into_iter().collect();
+            distinct.sort_unstable();
+        }
+        let find = |name: &str| distinct.iter().copied().filter(|&k| view.strings.get(k) == name).min();
+        Keys {
+            name: find("name"),
+            file: find("file"),
+            line_start: find("line_start"),
+            line_end: find("line_end"),
+            module: find("module"),
+            test: find("test"),
+        }
+    }
+}
+
 /// One end of an edge as adjacency lists hold it: the node at the other end and the edge type.
 pub type Adjacent<'a> = (usize, &'a str);
 
@@ -85,6 +142,8 @@ pub struct CodeGraph<'a> {
     /// For each method, the `impl` block whose line range holds it (innermost), if any: the
     /// graph has no "contains" edges, but Parseltongue's keys carry file and lines.
     owner: Vec<Option<usize>>,
+    /// The metadata keys the analyses read, as string indices.
+    pub keys: Keys,
     view: View<'a>,
 }
 
@@ -121,8 +180,9 @@ impl<'a> CodeGraph<'a> {
             inn[in_next[t] as usize] = (s, kind);
             in_next[t] += 1;
         }
-        let owner = owners(&nodes);
-        CodeGraph { nodes, out_start, out, in_start, inn, owner, view }
+        let keys = Keys::of(&view);
+        let owner = owners(&nodes, &keys);
+        CodeGraph { nodes, out_start, out, in_start, inn, owner, keys, view }
     }
 
     /// The columns this graph was built from.
@@ -184,14 +244,22 @@ impl<'a> CodeGraph<'a> {
 }
 
 /// The innermost `impl` block (same file, line range holding it) of every method.
-fn owners(nodes: &[Node<'_>]) -> Vec<Option<usize>> {
+fn owners(nodes: &[Node<'_>], keys: &Keys) -> Vec<Option<usize>> {
+    let lines = |n: &Node<'_>| -> Option<(u32, u32)> {
+        let start = n.get_key(keys.line_start)?.parse().ok()?;
+        let end = n.get_key(keys.line_end).and_then(|e| e.parse().ok()).unwrap_or(start);
+        Some((start, end))
+    };
     let mut blocks: HashMap<&str, Vec<(u32, u32, usize)>> = HashMap::new();
     for (v, n) in nodes.iter().enumerate() {
         if n.node_type == "impl"
-            && let (Some(file), Some((start, end))) = (n.get("file"), n.lines())
+            && let (Some(file), Some((start, end))) = (n.get_key(keys.file), lines(n))
         {
             blocks.entry(file).or_default().push((start, end, v));
         }
+    }
+    if blocks.is_empty() {
+        return vec![None; nodes.len()];
     }
     nodes
         .iter()
@@ -199,9 +267,9 @@ fn owners(nodes: &[Node<'_>]) -> Vec<Option<usize>> {
             if n.node_type != "method" {
                 return None;
             }
-            let (start, end) = n.lines()?;
+            let (start, end) = lines(n)?;
             blocks
-                .get(n.get("file")?)?
+                .get(n.get_key(keys.file)?)?
                 .iter()
                 .filter(|(s, e, _)| *s <= start && end <= *e)
                 .min_by_key(|(s, e, _)| e - s)
@@ -303,5 +371,7 @@ mod tests {
         let g = o.graph();
         assert_eq!((g.owner(2), g.owner(3), g.owner(4)), (Some(1), Some(0), None));
         assert_eq!(g.label(2), "Inner::go (a.rs:12)");
+        assert_eq!(g.nodes[2].get_key(g.keys.name), Some("go"));
+        assert_eq!(g.keys.module, None, "no node has it");
     }
 }

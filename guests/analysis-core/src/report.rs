@@ -171,6 +171,58 @@ pub fn cycles(graph: &CodeGraph<'_>, keep: &dyn Fn(&str) -> bool, max_cycles: us
     Report { findings, recommendations, summary }
 }
 
+/// [`cycles`] for input that arrives as ids and id pairs (contract 0.1): vertices numbered in
+/// the order `ids` gives them (so a finding's nodes are indices into `ids`), ids hashed once
+/// (FxHash), members named by id. Edges naming an id not in `ids` add it as a vertex beyond them
+/// (left out of findings' nodes).
+pub fn cycles_by_id<'a>(
+    ids: impl IntoIterator<Item = &'a str>,
+    edges: impl IntoIterator<Item = (&'a str, &'a str)>,
+    max_cycles: usize,
+) -> Report {
+    let mut graph = Digraph::new();
+    let ids = ids.into_iter();
+    graph.reserve(ids.size_hint().0);
+    for id in ids {
+        graph.vertex(id);
+    }
+    let known = graph.len();
+    let mut used = 0;
+    for (from, to) in edges {
+        graph.edge(from, to);
+        used += 1;
+    }
+    let cycles = graph.cycles();
+    let nodes = |cycle: &[usize]| -> Vec<u32> {
+        cycle.iter().filter(|&&v| v < known).take(MAX_FINDING_NODES).map(|&v| v as u32).collect()
+    };
+    let mut findings = Vec::new();
+    for cycle in cycles.iter().take(max_cycles) {
+        if cycle.len() == 1 {
+            findings.push(Finding::new(&CYCLE_RULES[1], "depends on itself".into(), nodes(cycle)));
+            continue;
+        }
+        let mut names: Vec<&str> = cycle.iter().take(NAMED_MEMBERS).map(|&v| graph.name(v)).collect();
+        let more = cycle.len().saturating_sub(NAMED_MEMBERS);
+        let rest = if more > 0 { format!(" and {more} more") } else { String::new() };
+        names.push(names[0]);
+        findings.push(Finding::new(
+            &CYCLE_RULES[0],
+            format!("dependency cycle of {} nodes: {}{rest}", cycle.len(), names.join(" -> ")),
+            nodes(cycle),
+        ));
+    }
+    if cycles.len() > max_cycles {
+        findings.push(Finding::new(
+            &CYCLE_RULES[3],
+            format!("{} further cycles not listed (max-cycles = {max_cycles})", cycles.len() - max_cycles),
+            Vec::new(),
+        ));
+    }
+    let summary = format!("{} nodes, {used} edges considered, {} cycles", graph.len(), cycles.len());
+    Report { findings, recommendations: Vec::new(), summary }
+}
+
 /// Cycles between modules (metadata `module`): an edge between definitions in two modules is a
 /// dependency of the first module on the second. At most `max_cycles` listed; each finding
 /// names one definition per module (the first edge that leaves it along the cycle).
@@ -179,10 +231,16 @@ pub fn module_cycles(graph: &CodeGraph<'_>, max_cycles: usize) -> Report {
     // Per module vertex, a definition in it (the first met), for the finding's nodes.
     let mut member: Vec<usize> = Vec::new();
     let mut used = 0;
-    for (v, n) in graph.nodes.iter().enumerate() {
-        let Some(from) = n.get("module") else { continue };
+    let key = graph.keys.module;
+    if key.is_none() {
+        return Report { findings: Vec::new(), recommendations: Vec::new(), summary: "no modules".into() };
+    }
+    // Each node's module once (integers compared), not once per edge.
+    let module: Vec<Option<&str>> = graph.nodes.iter().map(|n| n.get_key(key)).collect();
+    for (v, from) in module.iter().enumerate() {
+        let Some(from) = *from else { continue };
         for &(t, _) in graph.successors(v) {
-            match graph.nodes[t].get("module") {
+            match module[t] {
                 Some(to) if to != from && graph.nodes[t].is_definition() => {
                     let (f, g) = (modules.vertex(from), modules.vertex(to));
                     member.resize(modules.len(), usize::MAX);
@@ -240,8 +298,14 @@ pub fn ranking(graph: &CodeGraph<'_>, top: usize) -> Report {
     let adjacency = Csr::new(graph.len(), pairs(graph, &|_| true));
     let rank = pagerank(&adjacency, 20, 0.85);
     let id = |v: usize| graph.nodes[v].id;
+    let by_rank = |&a: &usize, &b: &usize| rank[b].total_cmp(&rank[a]).then_with(|| id(a).cmp(id(b)));
+    // Only the top `top` are listed: select them (linear), then sort just those.
     let mut order: Vec<usize> = (0..rank.len()).collect();
-    order.sort_by(|&a, &b| rank[b].total_cmp(&rank[a]).then_with(|| id(a).cmp(id(b))));
+    if top < order.len() {
+        order.select_nth_unstable_by(top, by_rank);
+        order.truncate(top);
+    }
+    order.sort_by(by_rank);
     let n = rank.len().max(1) as f64;
     let findings = order
         .iter()
@@ -293,6 +357,13 @@ mod tests {
         assert_eq!(r.summary, "4 nodes, 3 edges considered, 2 cycles");
         let r = cycles(&o.graph(), &|_| true, 1);
         assert_eq!(r.findings[1].rule, "cycle.unlisted");
+    }
+
+    #[test]
+    fn cycles_by_id_find_the_same_cycles() {
+        let r = cycles_by_id(["a", "b", "c", "d"], [("a", "b"), ("b", "a"), ("c", "c"), ("d", "zz")], 10);
+        assert_eq!(r.messages(), ["dependency cycle of 2 nodes: a -> b -> a", "depends on itself"]);
+        assert_eq!((r.findings[0].nodes.as_slice(), r.findings[1].nodes.as_slice()), (&[0, 1][..], &[2][..]));
     }
 
     #[test]

@@ -29,7 +29,7 @@ impl Analysis for CycleFinder {
             let graph = CodeGraph::new(*graph);
             let mut r = report::cycles(&graph, &keep, max_cycles);
             // Imported graphs say which module each node is in: cycles between modules too.
-            if graph.nodes.iter().any(|n| n.get("module").is_some()) {
+            if graph.keys.module.is_some() {
                 let modules = report::module_cycles(&graph, max_cycles);
                 r.summary = format!("{}; {}", r.summary, modules.summary);
                 r.findings.extend(modules.findings);

@@ -1,13 +1,11 @@
-//! `legacy-cycle-finder`: `cycle-finder` on contract 0.1 — nodes arrive as records of strings,
-//! edges through `host.edges()`, findings leave as text. The input is turned into columns
-//! (hashing every id once: 0.1 joins edges to nodes by id) and the same analysis runs. Kept so
-//! that the seed's contract stays exercised by a real analysis, and as the 0.1 baseline in the
-//! benchmarks.
+//! `legacy-cycle-finder`: `cycle-finder` on contract 0.1 — node ids arrive as strings, edges
+//! through `host.edges()` as id pairs, findings leave as text. 0.1 joins edges to nodes by id, so
+//! each id is hashed once (FxHash) into a graph over vertex numbers, and the same Tarjan SCC runs
+//! (`analysis_core::report::cycles_by_id`); members are named by id. Kept so that the seed's
+//! contract stays exercised by a real analysis, and as the 0.1 baseline in the benchmarks.
 //!
 //! Config: `max-cycles` (default 100); `bench-repeat` (default 0), as `cycle-finder`.
 
-use analysis_core::columns::OwnedColumns;
-use analysis_core::model::CodeGraph;
 use analysis_core::report;
 use guest_sdk::{AnalysisResult, GraphNode, Guest, Level, host};
 
@@ -18,17 +16,11 @@ impl Guest for LegacyCycleFinder {
         let max_cycles = guest_sdk::config_usize("max-cycles", 100);
         let edges = host::edges();
         let run = || {
-            let (columns, _) = OwnedColumns::build(
-                nodes.iter().map(|n| {
-                    (
-                        n.id.as_str(),
-                        n.node_type.as_str(),
-                        n.metadata.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-                    )
-                }),
-                edges.iter().map(|e| (e.source.as_str(), e.target.as_str(), e.edge_type.as_str())),
-            );
-            report::cycles(&CodeGraph::new(columns.view()), &|_| true, max_cycles)
+            report::cycles_by_id(
+                nodes.iter().map(|n| n.id.as_str()),
+                edges.iter().map(|e| (e.source.as_str(), e.target.as_str())),
+                max_cycles,
+            )
         };
         guest_sdk::repeat_for_benchmarks(&run);
         let r = run();
