@@ -24,9 +24,10 @@ pub const KIB: usize = 1024;
 pub struct Limits {
     /// Total linear memory of all the instance's memories, in bytes. By default 64 MiB.
     pub memory_bytes: u64,
-    /// CPU time per call spent running the plugin's code (instantiation included), counted on
-    /// the thread clock of whichever thread runs it and checked at every epoch tick, so a busy
-    /// machine slows a plugin down without failing it. By default 1 s.
+    /// CPU time per call — the plugin's code and the host's work inside the call for it
+    /// (instantiation included) — counted on the thread clock of whichever thread runs it and
+    /// checked at every epoch tick, so a busy machine slows a plugin down without failing it.
+    /// By default 1 s.
     pub cpu_time: Duration,
     /// Wall-clock time per call: a backstop for what CPU time does not see (a plugin waiting on
     /// a clock, a host starved for minutes). `None` (the default): ten times `cpu_time`, at

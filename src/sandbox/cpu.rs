@@ -3,15 +3,19 @@
 //!
 //! A wall-clock limit turns a busy machine into a plugin fault: ten plugins on two cores, or a
 //! loaded CI box, make a 200 ms analysis take seconds. So the per-call limit counts the CPU time
-//! of the thread running the guest (`CLOCK_THREAD_CPUTIME_ID`, user + system), and only while it
-//! runs wasm: wasmtime's call hooks mark every entry into and exit from wasm code (the call
-//! itself, every host function, every libcall — the epoch yield among them), so each stretch of
-//! guest code is one *segment* on one thread. A call can resume on another tokio worker after a
-//! yield; segments are summed, each read on the thread that ran it.
+//! of the thread running the call (`CLOCK_THREAD_CPUTIME_ID`, user + system), and only while it
+//! runs: each poll of the call's future is one *segment* on one thread (a call can resume on
+//! another tokio worker after a yield; segments are summed, each read on the thread that ran it).
+//! Time spent waiting — descheduled, asleep in a WASI clock, between polls — is not counted.
 //!
-//! What the host does for the guest (lowering the graph, copying results out, `host.*` calls) is
-//! not in the count: it is bounded by the host-call cap and the output budget, and the wall-clock
-//! backstop ([`crate::Limits::wall_time`]) bounds everything, waits included.
+//! A segment holds the guest's code and what the host does inside the call for it: lowering its
+//! input, copying its output, its `host.*` calls. (Reading the clock at every entry into and exit
+//! from wasm instead — call hooks — costs a system call per transition: contract 0.1 lowers each
+//! of a graph's ~10^5 strings through a call into the guest, and those reads made such a call
+//! ten times slower.) The wall-clock backstop ([`crate::Limits::wall_time`]) bounds everything,
+//! waits included.
+
+use std::sync::{Arc, Mutex};
 
 use std::thread::ThreadId;
 use std::time::Duration;
@@ -35,15 +39,14 @@ impl CpuClock {
         *self = CpuClock::default();
     }
 
-    /// The guest starts (or resumes) running wasm on this thread.
+    /// The call starts (or resumes) running on this thread.
     pub(crate) fn enter(&mut self) {
         self.running = Some((std::thread::current().id(), thread_cpu()));
     }
 
-    /// The guest stops running wasm (a host call, a yield, the end of the call). A segment
-    /// that ends on another thread than it began cannot be read and is not counted; the call
-    /// hooks bracket every suspension, so this does not happen, but the clock must never count
-    /// another thread's time.
+    /// The call stops running (it yields, or ends). A segment that ends on another thread than
+    /// it began cannot be read and is not counted; segments bracket single polls, so this does
+    /// not happen, but the clock must never count another thread's time.
     pub(crate) fn leave(&mut self) {
         if let Some((thread, start)) = self.running.take()
             && thread == std::thread::current().id()
@@ -61,6 +64,23 @@ impl CpuClock {
             _ => self.used,
         }
     }
+}
+
+/// A call's clock, shared between its store (the epoch callback reads it) and the future
+/// that drives the call (which opens and closes the segments).
+pub(crate) type SharedCpuClock = Arc<Mutex<CpuClock>>;
+
+/// Runs `call` with every poll counted as one segment of `clock`.
+pub(crate) async fn metered<T>(clock: &SharedCpuClock, call: impl Future<Output = T>) -> T {
+    let lock = || clock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut call = std::pin::pin!(call);
+    std::future::poll_fn(|cx| {
+        lock().enter();
+        let polled = call.as_mut().poll(cx);
+        lock().leave();
+        polled
+    })
+    .await
 }
 
 #[cfg(test)]
@@ -105,6 +125,19 @@ mod tests {
         .join()
         .unwrap();
         assert_eq!(clock.used(), Duration::ZERO);
+    }
+
+    #[tokio::test]
+    async fn a_metered_future_counts_its_polls_not_its_waits() {
+        let clock = SharedCpuClock::default();
+        metered(&clock, async {
+            spin(Duration::from_millis(20));
+            tokio::time::sleep(Duration::from_millis(40)).await;
+            spin(Duration::from_millis(10));
+        })
+        .await;
+        let used = clock.lock().unwrap().used();
+        assert!(used >= Duration::from_millis(30) && used < Duration::from_millis(55), "{used:?}");
     }
 
     #[test]

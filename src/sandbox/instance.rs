@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use wasmtime::{CallHook, Store, Trap, UpdateDeadline};
+use wasmtime::{Store, Trap, UpdateDeadline};
 
 use crate::contract::{Analyzer, ColumnarAnalyzer, Report, Rule, is_rule_id};
 use crate::error::{Clock, Error, Result};
@@ -15,6 +15,7 @@ use crate::policy::Limits;
 use crate::sandbox::EPOCH_TICK;
 use crate::sandbox::LogRecord;
 use crate::sandbox::Plugin;
+use crate::sandbox::metered;
 use crate::sandbox::plugin::Pre;
 use crate::sandbox::store::{HOSTCALL_FUEL_EXHAUSTED, LimitExceeded, fuel_for, report_v1, report_v2};
 use crate::sandbox::store::{HostCallLimit, StoreState};
@@ -26,8 +27,8 @@ pub struct Usage {
     /// Wall-clock time of the call, including instantiation when it was needed.
     #[serde(rename = "wall_time_ms", serialize_with = "as_millis")]
     pub wall_time: Duration,
-    /// CPU time spent running the plugin's code (instantiation included): what
-    /// [`Limits::cpu_time`] limits and quotas count.
+    /// CPU time the call used: the plugin's code and the host's work inside the call for it
+    /// (instantiation included), not waits. What [`Limits::cpu_time`] limits and quotas count.
     #[serde(rename = "cpu_time_ms", serialize_with = "as_millis")]
     pub cpu_time: Duration,
     /// Fuel consumed, when the plugin runs with a fuel limit.
@@ -218,13 +219,14 @@ async fn call(
     plugin: &Plugin,
 ) -> Result<Report, CallFailure> {
     let deadline = live.store.data().wall_deadline;
+    let cpu = live.store.data().cpu.clone();
     match &live.bindings {
         Bindings::V0_1(bindings) => {
             live.store.data_mut().edges = graph.shared_edges();
             let call = bindings
                 .parseltongue_plugin_parseltongue_plugin()
                 .call_analyze_graph(&mut live.store, graph.nodes());
-            let result = backstop(deadline, call).await;
+            let result = backstop(deadline, metered(&cpu, call)).await;
             live.store.data_mut().edges = Arc::new([]);
             let result = result.map_err(CallFailure::Guest)?;
             report_v1(plugin.name(), result, limits).map_err(CallFailure::Output)
@@ -232,7 +234,7 @@ async fn call(
         Bindings::V0_2(bindings) => {
             let columns = graph.columns();
             let call = bindings.parseltongue_plugin_analysis().call_analyze(&mut live.store, &columns);
-            let raw = backstop(deadline, call).await.map_err(CallFailure::Guest)?;
+            let raw = backstop(deadline, metered(&cpu, call)).await.map_err(CallFailure::Guest)?;
             report_v2(raw, limits, graph).map_err(CallFailure::Output)
         }
     }
@@ -247,19 +249,12 @@ async fn instantiate(plugin: &Plugin, started: Instant) -> Result<Live> {
     let mut store = Store::new(&inner.engine, state);
     store.limiter(|s| &mut s.limiter);
     store.set_hostcall_fuel(fuel_for(&inner.limits));
-    // Every entry into wasm starts a CPU segment on the thread running it; every exit (a host
-    // call, a libcall such as the epoch yield, the end of the call) closes it.
-    store.call_hook(|mut cx, hook| {
-        let cpu = &mut cx.data_mut().cpu;
-        match hook {
-            CallHook::CallingWasm | CallHook::ReturningFromHost => cpu.enter(),
-            CallHook::ReturningFromWasm | CallHook::CallingHost => cpu.leave(),
-        }
-        Ok(())
-    });
+    // The CPU clock's segments are the polls of the call's future (`metered`); the epoch
+    // callback runs inside one and reads the time so far.
     store.epoch_deadline_callback(|ctx| {
         let state = ctx.data();
-        if state.cpu.used() >= state.cpu_limit {
+        let used = state.cpu.lock().unwrap_or_else(std::sync::PoisonError::into_inner).used();
+        if used >= state.cpu_limit {
             Err(wasmtime::Error::new(TimeLimitReached(Clock::Cpu)))
         } else if Instant::now() >= state.wall_deadline {
             Err(wasmtime::Error::new(TimeLimitReached(Clock::Wall)))
@@ -269,9 +264,14 @@ async fn instantiate(plugin: &Plugin, started: Instant) -> Result<Live> {
     });
     arm(&mut store, started, &inner.limits);
     let deadline = store.data().wall_deadline;
+    let cpu = store.data().cpu.clone();
     let instantiated = match &inner.pre {
-        Pre::V0_1(pre) => backstop(deadline, pre.instantiate_async(&mut store)).await.map(Bindings::V0_1),
-        Pre::V0_2(pre) => backstop(deadline, pre.instantiate_async(&mut store)).await.map(Bindings::V0_2),
+        Pre::V0_1(pre) => {
+            backstop(deadline, metered(&cpu, pre.instantiate_async(&mut store))).await.map(Bindings::V0_1)
+        }
+        Pre::V0_2(pre) => {
+            backstop(deadline, metered(&cpu, pre.instantiate_async(&mut store))).await.map(Bindings::V0_2)
+        }
     };
     match instantiated {
         Ok(bindings) => Ok(Live::new(store, bindings, inner.live.clone())),
@@ -302,7 +302,7 @@ async fn backstop<T>(
 /// Sets the call's time limits, fuel and counters.
 fn arm(store: &mut Store<StoreState>, started: Instant, limits: &Limits) {
     let state = store.data_mut();
-    state.cpu.reset();
+    state.cpu.lock().unwrap_or_else(std::sync::PoisonError::into_inner).reset();
     state.cpu_limit = limits.cpu_time;
     state.wall_deadline = crate::sandbox::store::wall_deadline(started, limits);
     state.host_calls = 0;
@@ -335,7 +335,7 @@ fn measure(
     }
     let usage = Usage {
         wall_time: started.elapsed(),
-        cpu_time: state.cpu.used(),
+        cpu_time: state.cpu.lock().unwrap_or_else(std::sync::PoisonError::into_inner).used(),
         fuel_consumed,
         peak_memory_bytes: state.limiter.peak(),
         host_calls: state.host_calls,
@@ -478,8 +478,9 @@ impl PluginInstance {
         };
         arm(&mut live.store, started, limits);
         let deadline = live.store.data().wall_deadline;
+        let cpu = live.store.data().cpu.clone();
         let call = bindings.parseltongue_plugin_analysis().call_rules(&mut live.store);
-        let raw = match backstop(deadline, call).await {
+        let raw = match backstop(deadline, metered(&cpu, call)).await {
             Ok(raw) => raw,
             Err(error) => {
                 let stderr = live.store.data_mut().stderr.drain().text;

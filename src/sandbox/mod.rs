@@ -15,7 +15,7 @@ mod plugin;
 pub(crate) mod store;
 
 pub use cache::{CacheStatus, CompileCache, sha256};
-pub(crate) use cpu::CpuClock;
+pub(crate) use cpu::{SharedCpuClock, metered};
 pub use engine::{EPOCH_TICK, Pooling};
 pub(crate) use engine::{EngineProfile, EngineSlot, Engines};
 pub(crate) use instance::as_millis;

@@ -157,6 +157,25 @@ fn the_shown_import_output_is_the_output() {
     assert_eq!(printed, shown.iter().map(String::as_str).filter(timeless).collect::<Vec<_>>());
 }
 
+/// The contract section's sample of `run` output: every line shown is printed, as shown.
+#[test]
+fn the_shown_findings_are_printed() {
+    let block = blocks()
+        .into_iter()
+        .find(|b| b.lines.first().is_some_and(|l| l.starts_with("cycle-finder: 10 findings")))
+        .expect("the findings example");
+    let (code, out, err) = output(
+        Command::new(env!("CARGO_BIN_EXE_ptplugin"))
+            .args(["run", "--plugin", "bundled:cycle-finder", "--graph", "samples/parseltongue-v1.7.2", "-q"])
+            .current_dir(env!("CARGO_MANIFEST_DIR")),
+    );
+    assert_eq!(code, Some(0), "{err}");
+    let printed: Vec<&str> = out.lines().collect();
+    for line in &block.lines {
+        assert!(printed.contains(&line.as_str()), "README shows `{line}`; run printed:\n{out}");
+    }
+}
+
 #[test]
 fn the_toml_and_json_shown_parse() {
     let mut parsed = 0;

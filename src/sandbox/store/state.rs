@@ -13,7 +13,7 @@ use crate::contract::parseltongue::plugin::{host, kv};
 use crate::contract::{Analyzer, ColumnarAnalyzer, GraphEdge, Level, columnar_wit};
 use crate::error::Result;
 use crate::policy::Limits;
-use crate::sandbox::CpuClock;
+use crate::sandbox::SharedCpuClock;
 use crate::sandbox::store::KvHandle;
 use crate::sandbox::store::Limiter;
 use crate::sandbox::store::throttle::{self, Throttles};
@@ -54,8 +54,8 @@ pub(crate) struct StoreState {
     max_host_calls: u64,
     /// Key-value writes refused by the write rate in the current call.
     pub(crate) kv_writes_refused: u64,
-    /// The current call's guest CPU time, kept by the store's call hook.
-    pub(crate) cpu: CpuClock,
+    /// The current call's CPU time, kept by the future that drives the call ([`crate::sandbox::metered`]).
+    pub(crate) cpu: SharedCpuClock,
     /// CPU time the current call may use (checked at every epoch tick).
     pub(crate) cpu_limit: Duration,
     /// When the current call must end whatever its CPU time (checked at every epoch tick).
@@ -90,7 +90,7 @@ impl StoreState {
             host_calls: 0,
             max_host_calls: limits.max_host_calls,
             kv_writes_refused: 0,
-            cpu: CpuClock::default(),
+            cpu: SharedCpuClock::default(),
             cpu_limit: limits.cpu_time,
             wall_deadline: wall_deadline(Instant::now(), limits),
         })
