@@ -1,8 +1,10 @@
 //! Run community-written [Parseltongue] analysis plugins — WebAssembly components — safely.
 //!
-//! A plugin implements the `parseltongue:plugin/analyzer` world (`wit/plugin.wit`): it exports
-//! `analyze-graph(nodes) -> analysis-result` and may call the host's `log`, `edges` and
-//! `config`. The [`Sandbox`] compiles plugins (once, thanks to a compile cache), and runs each
+//! A plugin implements the `parseltongue:plugin/analyzer` world of contract 0.2
+//! (`wit/v0.2/plugin.wit`: it exports `analyze(graph) -> report`, the graph as columns, findings
+//! with a rule, a severity and the nodes they are about, and `rules()`) or of the seed's contract
+//! 0.1 (`wit/plugin.wit`: `analyze-graph(nodes) -> analysis-result`, findings as text); both call
+//! the host's `log` and `config` (0.1 also `edges`). Either way a call returns a [`Report`]. The [`Sandbox`] compiles plugins (once, thanks to a compile cache), and runs each
 //! call under per-plugin [`Limits`] — memory, CPU time, optional fuel, wasm stack, output
 //! size — with a deny-by-default WASI: no files, no network, no environment. Whatever a plugin
 //! does, the host gets a typed [`Error`] back, never a crash.
@@ -17,7 +19,7 @@
 //! let plugin = sandbox.load_file("cycle_finder.wasm", PluginOptions::new().limits(limits))?;
 //! let analysis = plugin.analyze(&Graph::from_path("graph.json")?).await?;
 //! for finding in &analysis.result.findings {
-//!     println!("{finding}");
+//!     println!("{finding}"); // warning cycle.dependency: dependency cycle of 2 nodes: … — open (src/store.rs:12)
 //! }
 //! # Ok(()) }
 //! ```
@@ -43,7 +45,11 @@
 //!         .start()
 //!         .await?;
 //!     let god = host.analyze("god-objects", graph.clone()).await?;
-//!     assert!(god.result.findings[0].starts_with("type CozoDbStorage: 30 methods"));
+//!     let biggest = &god.result.findings[0];
+//!     assert_eq!(biggest.rule, "god-object.methods");
+//!     assert!(biggest.message.starts_with("type CozoDbStorage: 30 methods"));
+//!     // Where it is: the nodes it is about, with their files and lines.
+//!     assert!(biggest.nodes[0].file.as_deref().is_some_and(|f| f.ends_with("cozo_client.rs")));
 //!     for (plugin, result) in host.analyze_all(graph).await {
 //!         println!("{plugin}: {} findings", result?.result.findings.len());
 //!     }
