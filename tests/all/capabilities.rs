@@ -181,18 +181,32 @@ fn kv(quota_kb: Option<u64>) -> Capabilities {
 
 #[tokio::test]
 async fn storage_survives_a_restart_is_private_and_has_a_quota() {
+    storage_case("kv-counter").await;
+}
+
+/// The same with the contract 0.2 fixture: 0.2's `kv` interface is served by the same store.
+#[tokio::test]
+async fn storage_works_the_same_for_a_contract_0_2_plugin() {
+    assert_eq!(
+        parseltongue_plugins::Contract::declared_by(bundled::get("kv-counter-v02").unwrap().wasm),
+        Some(parseltongue_plugins::Contract::V0_2)
+    );
+    storage_case("kv-counter-v02").await;
+}
+
+async fn storage_case(fixture: &str) {
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("kv.redb");
     let policy = Policy::default().allow_kv(4);
     let specs = || {
         vec![
-            spec("kv-counter").name("a").capabilities(kv(None)),
-            spec("kv-counter").name("b").capabilities(kv(None)),
-            spec("kv-counter")
+            spec(fixture).name("a").capabilities(kv(None)),
+            spec(fixture).name("b").capabilities(kv(None)),
+            spec(fixture)
                 .name("filler")
                 .capabilities(kv(Some(64)))
                 .options(PluginOptions::new().config("fill", "10000")),
-            spec("kv-counter").name("ungranted"),
+            spec(fixture).name("ungranted"),
         ]
     };
     {
