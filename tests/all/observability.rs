@@ -366,8 +366,11 @@ mod top {
         assert!(row(&screen, "fault-loop").unwrap().iter().any(|c| c.ends_with("/2000")), "{screen}");
         // Select fault-panic (rows are sorted by name: 8th) and read its errors.
         term.keys(&["Down"; 7]);
-        let screen = term
-            .wait_for("fault-panic's details", |s| s.contains("fault-panic: instances and recent errors"));
+        // The panel appears at once; its recent error once the failed call is recorded (on a busy
+        // machine a refresh or two later).
+        let screen = term.wait_for("fault-panic's details with its error", |s| {
+            s.contains("fault-panic: instances and recent errors") && s.contains("panicked")
+        });
         assert!(screen.contains("trap") && screen.contains("panicked"), "{screen}");
         assert!(screen.contains("instances: #0 "), "one entry per instance: {screen}");
         term.keys(&["q"]);
