@@ -6,7 +6,7 @@ use std::time::Duration;
 /// What went wrong, as a stable machine-readable word.
 ///
 /// These strings are part of the CLI's JSON output (`error.kind`), so they never change meaning.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum ErrorKind {
@@ -66,11 +66,14 @@ pub enum ErrorKind {
     /// The Parseltongue server a graph was to come from could not be reached, timed out, or
     /// answered something that is not its API (an error page, plain text, `success: false`).
     GraphServer,
+    /// A baseline given to compare results with is not a previous result of this tool: not
+    /// JSON, cut short, SARIF of another version, or another tool's output.
+    InvalidBaseline,
 }
 
 impl ErrorKind {
     /// Every kind, in documentation order.
-    pub const ALL: [ErrorKind; 26] = [
+    pub const ALL: [ErrorKind; 27] = [
         ErrorKind::Timeout,
         ErrorKind::FuelExhausted,
         ErrorKind::MemoryLimit,
@@ -97,6 +100,7 @@ impl ErrorKind {
         ErrorKind::Unresolved,
         ErrorKind::Usage,
         ErrorKind::GraphServer,
+        ErrorKind::InvalidBaseline,
     ];
 
     /// The kebab-case word used in JSON output and logs.
@@ -128,6 +132,7 @@ impl ErrorKind {
             ErrorKind::Unresolved => "unresolved",
             ErrorKind::Usage => "usage",
             ErrorKind::GraphServer => "graph-server",
+            ErrorKind::InvalidBaseline => "invalid-baseline",
         }
     }
 
@@ -145,6 +150,7 @@ impl ErrorKind {
                 | ErrorKind::Unresolved
                 | ErrorKind::Usage
                 | ErrorKind::GraphServer
+                | ErrorKind::InvalidBaseline
         )
     }
 
@@ -406,6 +412,18 @@ pub enum Error {
         #[source]
         source: Option<Cause>,
     },
+    /// See [`ErrorKind::InvalidBaseline`].
+    #[error("invalid baseline {path}{}: {message}", position(*line, *column))]
+    InvalidBaseline {
+        /// The file.
+        path: String,
+        /// What is wrong, and what a baseline must be.
+        message: String,
+        /// 1-based line, when the problem has one.
+        line: Option<usize>,
+        /// 1-based column, when known.
+        column: Option<usize>,
+    },
     /// See [`ErrorKind::Unresolved`].
     #[error("cannot resolve {what}: {reason}")]
     Unresolved {
@@ -479,6 +497,7 @@ impl Error {
             Error::CannotSpawn { .. } => ErrorKind::Unavailable,
             Error::Usage { .. } => ErrorKind::Usage,
             Error::GraphServer { .. } => ErrorKind::GraphServer,
+            Error::InvalidBaseline { .. } => ErrorKind::InvalidBaseline,
         }
     }
 
@@ -522,7 +541,8 @@ mod tests {
                 ErrorKind::Registry,
                 ErrorKind::Unresolved,
                 ErrorKind::Usage,
-                ErrorKind::GraphServer
+                ErrorKind::GraphServer,
+                ErrorKind::InvalidBaseline
             ]
         );
     }

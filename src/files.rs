@@ -1,5 +1,5 @@
 //! Reading the files a user points the tool at: only regular files, never more than a limit, and
-//! a component's header checked before the rest is read.
+//! a component's header checked before the rest is read. Writing reports whole or not at all.
 //!
 //! `/dev/zero` as a graph, a FIFO as a policy or a 200 MB file of zeros as a plugin must end in
 //! a clear error, not in a process that grows until the machine kills it. Every file the library
@@ -20,6 +20,63 @@ pub const MAX_GRAPH_BYTES: u64 = 1024 * MIB;
 pub const MAX_COMPONENT_BYTES: u64 = 256 * MIB;
 /// Largest small text file: `plugin.toml`, a host policy, a key, a store index.
 pub const MAX_TEXT_BYTES: u64 = 16 * MIB;
+/// Largest result file read back (a baseline): a report of 10^6 findings is about 500 MB.
+pub const MAX_RESULTS_BYTES: u64 = 1024 * MIB;
+
+/// Checks that `path` can be written later — its directory exists and is a directory — so a
+/// command fails before it spends minutes on work whose output has nowhere to go.
+///
+/// # Errors
+///
+/// [`Error::Io`] naming the directory.
+pub fn check_writable(path: &Path, what: &str) -> Result<()> {
+    let dir = parent_dir(path);
+    match std::fs::metadata(dir) {
+        Ok(meta) if meta.is_dir() => Ok(()),
+        Ok(_) => Err(Error::Io {
+            context: format!("cannot write {what} {}: {} is not a directory", path.display(), dir.display()),
+            source: std::io::Error::from(std::io::ErrorKind::NotADirectory),
+        }),
+        Err(e) => Err(Error::Io {
+            context: format!("cannot write {what} {}: no directory {}", path.display(), dir.display()),
+            source: e,
+        }),
+    }
+}
+
+/// Writes `bytes` to `path` atomically: into a temporary file beside it, flushed to disk, then
+/// renamed over `path`. A reader (or a CI step after a killed run) sees the old file or the
+/// new one, never half of one.
+///
+/// # Errors
+///
+/// [`Error::Io`] if the temporary file cannot be made, written or renamed.
+pub fn write_atomic(path: &Path, bytes: &[u8], what: &str) -> Result<()> {
+    use std::io::Write;
+    let dir = parent_dir(path);
+    use std::os::unix::fs::PermissionsExt;
+    // As a plain create would make it (the umask still applies), not tempfile's private 0600.
+    let mut tmp = tempfile::Builder::new()
+        .permissions(std::fs::Permissions::from_mode(0o644))
+        .prefix(".ptplugin-")
+        .suffix(".partial")
+        .tempfile_in(dir)
+        .map_err(|e| cannot_write(what, path, e))?;
+    tmp.write_all(bytes).and_then(|()| tmp.as_file().sync_all()).map_err(|e| cannot_write(what, path, e))?;
+    tmp.persist(path).map_err(|e| cannot_write(what, path, e.error))?;
+    Ok(())
+}
+
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    }
+}
+
+fn cannot_write(what: &str, path: &Path, e: std::io::Error) -> Error {
+    Error::Io { context: format!("cannot write {what} {}", path.display()), source: e }
+}
 
 /// Reads the regular file at `path`, at most `max` bytes; `what` names it in errors
 /// (`graph file`, `plugin`, `policy`).
@@ -151,6 +208,23 @@ pub(crate) fn check_header(bytes: &[u8]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reports_are_written_whole_and_a_missing_directory_is_said_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("report.sarif");
+        check_writable(&path, "report").unwrap();
+        write_atomic(&path, b"old", "report").unwrap();
+        write_atomic(&path, b"new", "report").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"new");
+        // Nothing but the report is left beside it.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        let missing = dir.path().join("no/such/dir/report.html");
+        let e = check_writable(&missing, "report").unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::Io);
+        assert!(e.to_string().contains("no directory"), "{e}");
+        assert!(write_atomic(&missing, b"x", "report").is_err());
+    }
 
     #[test]
     fn regular_files_within_the_limit_are_read() {

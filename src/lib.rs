@@ -107,6 +107,7 @@ mod harness;
 pub mod live;
 mod observe;
 mod policy;
+pub mod results;
 mod runtime;
 mod sandbox;
 pub mod sdk;

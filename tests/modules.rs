@@ -3,7 +3,7 @@
 //! - **no import cycles between files**: no file imports a file that imports it back, directly
 //!   or through others;
 //! - **layers only look down**: contract → graph → policy → sandbox → observe → runtime →
-//!   distribution → live → sdk → harness; `error.rs` and `files.rs` are the foundation every layer may
+//!   distribution → live → results → sdk → harness; `error.rs` and `files.rs` are the foundation every layer may
 //!   use, `lib.rs` only re-exports. The CLI (`src/bin/ptplugin`) is its own crate over the
 //!   library's public API and is checked for cycles on its own.
 //!
@@ -29,6 +29,7 @@ const LAYERS: &[&str] = &[
     "runtime",
     "distribution",
     "live",
+    "results",
     "sdk",
     "harness",
     "lib",

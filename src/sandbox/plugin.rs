@@ -4,15 +4,15 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::Arc;
 use std::sync::atomic::AtomicUsize;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use wasmtime::Engine;
 use wasmtime::component::{Component, Linker};
 
 use crate::contract::{AnalyzerPre, ColumnarAnalyzerPre};
-use crate::contract::{Contract, Surface};
+use crate::contract::{Contract, Rule, Surface};
 use crate::error::{Error, Result};
 use crate::policy::Limits;
 use crate::policy::{Denied, Grants};
@@ -120,6 +120,8 @@ pub(crate) struct PluginInner {
     pub(crate) reach: Reach,
     /// The sandbox's count of live instances.
     pub(crate) live: Arc<AtomicUsize>,
+    /// Its rule list, once an instance has answered `rules` (a host asks at load).
+    pub(crate) rules: OnceLock<Vec<Rule>>,
 }
 
 impl std::fmt::Debug for Plugin {
@@ -269,6 +271,7 @@ impl Plugin {
                 load,
                 reach,
                 live,
+                rules: OnceLock::new(),
             }),
         })
     }
@@ -306,6 +309,18 @@ impl Plugin {
     /// How the load went.
     pub fn load_report(&self) -> &LoadReport {
         &self.inner.load
+    }
+
+    /// The rules its findings may name, once known: a [`crate::PluginHost`] asks an instance
+    /// ([`PluginInstance::rules`](crate::PluginInstance::rules)) when it loads the plugin.
+    pub fn rules(&self) -> Option<&[Rule]> {
+        self.inner.rules.get().map(Vec::as_slice)
+    }
+
+    /// Keeps the rules an instance answered (the first answer stays: a plugin's rules are
+    /// fixed per build and config).
+    pub(crate) fn remember_rules(&self, rules: Vec<Rule>) {
+        let _ = self.inner.rules.set(rules);
     }
 
     pub(crate) fn inner(&self) -> &PluginInner {

@@ -94,3 +94,26 @@ async fn a_well_formed_report_resolves_its_nodes_and_lists_its_rules() {
     let legacy = crate::support::plugin("legacy-census").instance().rules().await.unwrap();
     assert_eq!(legacy.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["legacy-census"]);
 }
+
+#[tokio::test]
+async fn a_host_refuses_at_load_a_plugin_whose_rules_are_malformed_and_keeps_the_others_rules() {
+    use parseltongue_plugins::{PluginHost, PluginSpec, bundled};
+    let wasm = |name: &str| bundled::get(name).unwrap().wasm;
+    let host = PluginHost::builder().start().await.unwrap();
+    let bad = PluginSpec::bytes("fault-bad-output", wasm("fault-bad-output"))
+        .options(PluginOptions::new().config("mode", "rules"));
+    let e = host.load(bad).await.expect_err("duplicate rule ids are refused at load");
+    assert_eq!(e.kind(), ErrorKind::InvalidOutput, "{e}");
+    assert!(e.to_string().contains("appears twice"), "{e}");
+    host.load(PluginSpec::bytes("cycle-finder", wasm("cycle-finder"))).await.unwrap();
+    host.load(PluginSpec::bytes("legacy-census", wasm("legacy-census"))).await.unwrap();
+    let status = host.status().await;
+    let ids = |name: &str| -> Vec<String> {
+        status.plugin(name).unwrap().rules.iter().map(|r| r.id.clone()).collect()
+    };
+    assert!(ids("cycle-finder").contains(&"cycle.dependency".to_string()), "{:?}", ids("cycle-finder"));
+    assert_eq!(ids("legacy-census"), ["legacy-census"], "a 0.1 plugin's one rule is its name");
+    assert_eq!(status.failed.len(), 1);
+    assert_eq!(status.failed[0].kind, ErrorKind::InvalidOutput);
+    host.shutdown().await;
+}

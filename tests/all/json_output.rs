@@ -12,11 +12,15 @@ fn repo(rel: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel).display().to_string()
 }
 
+/// `ptplugin ARGS --format json`, parsed.
+fn json_of(args: &[&str]) -> Value {
+    let (_, stdout, stderr) = output(ptplugin().args(args).args(["--format", "json"]));
+    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {stdout}{stderr}"))
+}
+
 /// The sorted top-level keys of `ptplugin ARGS --format json`.
 fn keys(args: &[&str]) -> Vec<String> {
-    let (_, stdout, stderr) = output(ptplugin().args(args).args(["--format", "json"]));
-    let value: Value = serde_json::from_str(&stdout)
-        .unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {stdout}{stderr}"));
+    let value = json_of(args);
     let mut keys: Vec<String> = value.as_object().expect("an object").keys().cloned().collect();
     keys.sort();
     keys
@@ -39,6 +43,23 @@ fn each_commands_json_has_its_documented_keys() {
             "usage"
         ]
     );
+    // `analyze` (and `run` with a baseline or gate): the results a later --baseline reads.
+    let args = ["analyze", "--plugin", "bundled:cycle-finder", "--graph", &graph, "-q"];
+    assert_eq!(keys(&args), ["format", "gate", "graph", "plugins", "tool"]);
+    let out = json_of(&args);
+    let plugin = &out["plugins"][0];
+    let mut k: Vec<&String> = plugin.as_object().unwrap().keys().collect();
+    k.sort();
+    assert_eq!(
+        k,
+        ["confidence", "findings", "name", "recommendations", "rules", "sha256", "usage", "version"]
+    );
+    let mut k: Vec<&String> = plugin["findings"][0].as_object().unwrap().keys().collect();
+    k.sort();
+    assert_eq!(k, ["fingerprint", "message", "nodes", "rule", "severity"]);
+    let mut k: Vec<&String> = out["gate"].as_object().unwrap().keys().collect();
+    k.sort();
+    assert_eq!(k, ["failing", "gate", "passed"]);
     assert_eq!(
         keys(&["import", &repo("samples/parseltongue/v0.9.7_self_analysis_level01_entities.json"), "-q"]),
         [

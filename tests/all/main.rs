@@ -22,5 +22,7 @@ mod observability;
 mod pt08;
 mod readme;
 mod registry;
+mod report_browser;
+mod reports;
 mod supervision;
 mod support;

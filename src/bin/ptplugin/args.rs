@@ -34,6 +34,9 @@ pub struct Cli {
 pub enum Command {
     /// Run one plugin on a graph.
     Run(RunArgs),
+    /// Run a set of plugins (default: every bundled analysis) on a graph: text, JSON, SARIF or an
+    /// HTML report, compared with a baseline and gated for CI.
+    Analyze(AnalyzeArgs),
     /// Describe a component: world, imports, exports, size, SHA-256, whether it fits the contract.
     Inspect(InspectArgs),
     /// Run the bundled plugins on the bundled sample graph, faults and escapes included.
@@ -300,6 +303,145 @@ pub enum Format {
     Json,
 }
 
+/// The graph `run` and `analyze` read.
+#[derive(Debug, Args)]
+pub struct GraphArgs {
+    /// The graph: a running Parseltongue v1.7 server (http://HOST:PORT), a directory of its saved
+    /// answers, our JSON, a Parseltongue entities or edges export, or a v0.1.0 ISG snapshot (told
+    /// apart by their shape; see the README).
+    #[arg(long, value_name = "FILE|DIR|URL")]
+    pub graph: String,
+
+    /// With a server as --graph: only this folder scope (`L1` or `L1||L2`, as Parseltongue's `scope`).
+    #[arg(long, value_name = "SCOPE")]
+    pub scope: Option<String>,
+
+    /// Parseltongue's edges export (pt02-level00) to go with an entities export as --graph.
+    #[arg(long, value_name = "FILE")]
+    pub edges: Option<PathBuf>,
+
+    /// Refuse graph files larger than this, in MiB (a 1,000,000-node export is about 700 MB).
+    #[arg(long, value_name = "N", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
+    pub max_graph_mb: u64,
+}
+
+/// What a result is written as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum ReportFormat {
+    /// Readable text.
+    #[default]
+    Text,
+    /// One JSON object (for `analyze`: the results a later `--baseline` reads).
+    Json,
+    /// SARIF 2.1.0, for GitHub code scanning and IDEs.
+    Sarif,
+    /// One self-contained HTML page: summary, findings table, pictures.
+    Html,
+}
+
+impl ReportFormat {
+    /// How errors are printed under this format (JSON for the machine-readable ones).
+    pub fn errors(self) -> Format {
+        match self {
+            ReportFormat::Text | ReportFormat::Html => Format::Text,
+            ReportFormat::Json | ReportFormat::Sarif => Format::Json,
+        }
+    }
+}
+
+/// Where a report goes and how it is judged.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Write the result to this file (atomically: whole or not at all) instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// SARIF: the directory the graph's file paths are relative to (where Parseltongue indexed);
+    /// locations are written relative to it, as `SRCROOT` (default: the current directory).
+    #[arg(long, value_name = "DIR")]
+    pub source_root: Option<PathBuf>,
+
+    /// A previous result (`--format sarif` or `--format json` of `analyze`): each finding is
+    /// marked new, unchanged or absent by its fingerprint.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+
+    /// Which findings fail the run (exit 3): `new` (not in the baseline; default with
+    /// --baseline), `any`, or `never` (default without one).
+    #[arg(long, value_enum, value_name = "WHICH")]
+    pub fail_on: Option<FailOnArg>,
+
+    /// The least severity that counts for --fail-on.
+    #[arg(long, value_enum, value_name = "SEVERITY", default_value_t = SeverityArg::Warning)]
+    pub min_severity: SeverityArg,
+}
+
+/// `--fail-on`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOnArg {
+    /// Never fail on findings.
+    Never,
+    /// Fail on findings not in the baseline.
+    New,
+    /// Fail on any finding.
+    Any,
+}
+
+/// `--min-severity`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SeverityArg {
+    /// Notes and worse.
+    Note,
+    /// Warnings and errors.
+    Warning,
+    /// Errors only.
+    Error,
+}
+
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    #[command(flatten)]
+    pub input: GraphArgs,
+
+    /// Every plugin in this directory (each `*.wasm`, or a subdirectory with a plugin.toml).
+    #[arg(long, value_name = "DIR")]
+    pub plugins: Option<PathBuf>,
+
+    /// A plugin, as `run --plugin` takes it (repeatable). Without --plugin and --plugins: every
+    /// bundled analysis of contract 0.2.
+    #[arg(long, value_name = "PLUGIN")]
+    pub plugin: Vec<String>,
+
+    /// The host policy (TOML) deciding what each plugin's manifest may be granted.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+
+    /// For `oci://` or `installed:` plugins: resolve from the local store only.
+    #[arg(long)]
+    pub offline: bool,
+
+    /// Trust this cosign public key for `oci://` plugins (repeatable).
+    #[arg(long, value_name = "PUBKEY.pem")]
+    pub key: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub store: StoreArgs,
+
+    /// A value every plugin reads with host.config(KEY). Repeatable.
+    #[arg(long = "config", value_name = "KEY=VALUE", value_parser = parse_key_value)]
+    pub config: Vec<(String, String)>,
+
+    #[command(flatten)]
+    pub limits: LimitArgs,
+
+    #[command(flatten)]
+    pub report: ReportArgs,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: ReportFormat,
+}
+
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// The plugin: a .wasm component, a plugin.toml (or a directory holding one), `bundled:NAME`,
@@ -331,23 +473,8 @@ pub struct RunArgs {
     #[command(flatten)]
     pub store: StoreArgs,
 
-    /// The graph: a running Parseltongue v1.7 server (http://HOST:PORT), a directory of its saved
-    /// answers, our JSON, a Parseltongue entities or edges export, or a v0.1.0 ISG snapshot (told
-    /// apart by their shape; see the README).
-    #[arg(long, value_name = "FILE|DIR|URL")]
-    pub graph: String,
-
-    /// With a server as --graph: only this folder scope (`L1` or `L1||L2`, as Parseltongue's `scope`).
-    #[arg(long, value_name = "SCOPE")]
-    pub scope: Option<String>,
-
-    /// Parseltongue's edges export (pt02-level00) to go with an entities export as --graph.
-    #[arg(long, value_name = "FILE")]
-    pub edges: Option<PathBuf>,
-
-    /// Refuse graph files larger than this, in MiB (a 1,000,000-node export is about 700 MB).
-    #[arg(long, value_name = "N", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
-    pub max_graph_mb: u64,
+    #[command(flatten)]
+    pub input: GraphArgs,
 
     /// A value the plugin reads with host.config(KEY). Repeatable.
     #[arg(long = "config", value_name = "KEY=VALUE", value_parser = parse_key_value)]
@@ -356,9 +483,12 @@ pub struct RunArgs {
     #[command(flatten)]
     pub limits: LimitArgs,
 
+    #[command(flatten)]
+    pub report: ReportArgs,
+
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
-    pub format: Format,
+    pub format: ReportFormat,
 }
 
 /// Per-plugin limits; the defaults are the library's.

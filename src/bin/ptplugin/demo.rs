@@ -256,6 +256,11 @@ impl Output for DemoOutput<'_> {
                 "All {} plugins behaved as expected; the host never crashed.",
                 self.plugins.len()
             );
+            let _ = writeln!(
+                out,
+                "The analyses as SARIF, a CI gate or a report to look at: ptplugin analyze --graph \
+                 samples/parseltongue-v1.7.2 --format html -o report.html"
+            );
         } else {
             let _ = writeln!(
                 out,

@@ -4,7 +4,15 @@ use std::path::Path;
 
 use parseltongue_plugins::{GraphSource, MIB};
 
+use crate::args::GraphArgs;
 use crate::report::Failure;
+
+impl GraphArgs {
+    /// The source these arguments name.
+    pub fn source(&self) -> Result<GraphSource, Failure> {
+        graph_source(&self.graph, self.edges.as_deref(), self.max_graph_mb, self.scope.as_deref())
+    }
+}
 
 /// The source `--graph` names, with `--edges`, `--max-graph-mb` and `--scope` applied.
 pub fn graph_source(

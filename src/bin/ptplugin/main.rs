@@ -1,5 +1,6 @@
 //! `ptplugin`: the command-line face of parseltongue-plugins. Thin: parsing, dispatch, output.
 
+mod analyze;
 mod args;
 mod audit;
 mod author;
@@ -14,6 +15,7 @@ mod output;
 mod plugin_source;
 mod policy;
 mod report;
+mod results_out;
 mod run;
 mod serve;
 mod soak;
@@ -37,7 +39,8 @@ fn main() -> ExitCode {
     };
     init_tracing(&cli);
     let format = match &cli.command {
-        Command::Run(a) => a.format,
+        Command::Run(a) => a.format.errors(),
+        Command::Analyze(a) => a.format.errors(),
         Command::Inspect(a) => a.format,
         Command::Demo(a) => a.format,
         Command::Import(a) => a.format,
@@ -73,8 +76,10 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         .enable_all()
         .build()
         .map_err(|e| Error::Io { context: "cannot start the async runtime".into(), source: e })?;
+    let quiet = cli.quiet;
     match cli.command {
-        Command::Run(args) => runtime.block_on(run::run(&sandbox()?, args)),
+        Command::Run(args) => runtime.block_on(run::run(&sandbox()?, args, quiet)),
+        Command::Analyze(args) => runtime.block_on(analyze::analyze(&sandbox()?, args, quiet)),
         Command::Inspect(args) => inspect::inspect(&sandbox()?, args),
         Command::Demo(args) => runtime.block_on(demo::demo(&sandbox()?, args)),
         Command::Import(args) => runtime.block_on(import::import(args)),
@@ -158,6 +163,7 @@ fn init_tracing(cli: &Cli) {
     let default = match (cli.quiet, cli.verbose) {
         (true, _) => "error",
         (false, 0) if matches!(cli.command, Command::Run(_)) => "warn,ptplugin::guest=info",
+        // Many plugins at once: their chatter would bury the report (and the progress bar).
         (false, 0) => "warn,ptplugin::guest=error",
         (false, 1) => "debug,cranelift=info,wasmtime=info",
         (false, _) => "trace",

@@ -47,11 +47,25 @@ pub fn manifest_path(arg: &str) -> Option<PathBuf> {
 /// A plugin given as `bundled:NAME`, a `.wasm` file, a `plugin.toml` (or a directory with one),
 /// `oci://…` (pulled and verified) or `installed:NAME` (verified again from the store).
 pub async fn plugin_spec(args: &RunArgs, audit: Option<AuditLog>) -> Result<PluginSpec, Error> {
-    let arg = args.plugin.as_str();
+    let trust =
+        Trust { store: &args.store, policy: args.policy.as_deref(), keys: &args.key, offline: args.offline };
+    spec_for(&args.plugin, &trust, audit).await
+}
+
+/// Where `oci://` and `installed:` plugins come from and whom they must be signed by.
+pub struct Trust<'a> {
+    pub store: &'a StoreArgs,
+    pub policy: Option<&'a Path>,
+    pub keys: &'a [PathBuf],
+    pub offline: bool,
+}
+
+/// The spec for one plugin argument (any of the forms [`plugin_spec`] takes).
+pub async fn spec_for(arg: &str, trust: &Trust<'_>, audit: Option<AuditLog>) -> Result<PluginSpec, Error> {
     if arg.starts_with("oci://") || arg.starts_with("installed:") {
         // `installed:` only reads the store; `oci://` pulls into it.
         let usage = if arg.starts_with("installed:") { StoreUse::ReadOnly } else { StoreUse::Write };
-        let d = distribution(&args.store, args.policy.as_deref(), &args.key, args.offline, audit, usage)?;
+        let d = distribution(trust.store, trust.policy, trust.keys, trust.offline, audit, usage)?;
         let artifact = match arg.strip_prefix("installed:") {
             Some(name) => d.load_installed(name)?,
             None => d.pull(arg).await?,

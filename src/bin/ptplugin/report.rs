@@ -78,7 +78,8 @@ pub fn causes(error: &Error) -> Vec<String> {
 /// errors.
 pub fn error_json(error: &Error) -> ErrorJson {
     let position = match error {
-        Error::InvalidGraph { line: Some(line), column, .. } => {
+        Error::InvalidGraph { line: Some(line), column, .. }
+        | Error::InvalidBaseline { line: Some(line), column, .. } => {
             Some(Position { line: *line, column: *column })
         }
         _ => None,

@@ -5,19 +5,28 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use parseltongue_plugins::results::{GraphInfo, Results, plugin_results};
 use parseltongue_plugins::{
     Analysis, Error, Graph, KvStore, PluginHost, PluginOptions, PluginSpec, PluginStatus, Sandbox, Usage,
 };
 
-use crate::args::RunArgs;
-use crate::graph_source::graph_source;
+use crate::args::{ReportFormat, RunArgs};
 use crate::output::{self, Output, RunOutput, RunPlugin};
 use crate::plugin_source::plugin_spec;
 use crate::report::{self, Failure};
+use crate::results_out;
 use parseltongue_plugins::audit::AuditLog;
 
-pub async fn run(sandbox: &Sandbox, args: RunArgs) -> Result<ExitCode, Failure> {
-    let source = graph_source(&args.graph, args.edges.as_deref(), args.max_graph_mb, args.scope.as_deref())?;
+pub async fn run(sandbox: &Sandbox, args: RunArgs, quiet: bool) -> Result<ExitCode, Failure> {
+    // SARIF, HTML, a file, a baseline or a gate: the one plugin's outcome goes through the
+    // same results as `analyze` (a failed plugin is then in the report, and exit 1).
+    let r = &args.report;
+    let as_results = matches!(args.format, ReportFormat::Sarif | ReportFormat::Html)
+        || r.output.is_some()
+        || r.baseline.is_some()
+        || r.fail_on.is_some();
+    let prepared = as_results.then(|| results_out::prepare(&args.report)).transpose()?;
+    let source = args.input.source()?;
     let graph = Arc::new(source.load().await?.graph);
     let mut options = PluginOptions::new().limits(args.limits.to_limits());
     for (key, value) in &args.config {
@@ -36,6 +45,11 @@ pub async fn run(sandbox: &Sandbox, args: RunArgs) -> Result<ExitCode, Failure> 
         builder = builder.kv_store(KvStore::open(kv)?);
     }
     let host = builder.start().await?;
+    if let Some(prepared) = prepared {
+        let outcome = one_result(&host, spec, graph.clone(), &args.input.graph).await;
+        host.shutdown().await;
+        return results_out::finish(outcome?, &graph, &prepared, &args.report, args.format, quiet);
+    }
     let outcome = call(&host, spec, graph).await;
     host.shutdown().await;
     let (analysis, status) = outcome?;
@@ -44,8 +58,28 @@ pub async fn run(sandbox: &Sandbox, args: RunArgs) -> Result<ExitCode, Failure> 
         plugin: RunPlugin { name: &status.name, sha256: &status.sha256, load: &status.load },
         limits: &status.limits,
     };
-    output::print(args.format, &out)?;
+    output::print(args.format.errors(), &out)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Loads and runs the plugin once; its outcome, failed or not, as results.
+async fn one_result(
+    host: &PluginHost,
+    spec: PluginSpec,
+    graph: Arc<Graph>,
+    source: &str,
+) -> Result<Results, Failure> {
+    let key = host.load(spec).await?;
+    let name = &*key.name;
+    let result = host.analyze(name, graph.clone()).await;
+    let status = host.status().await;
+    let mut results = Results::new(GraphInfo {
+        source: source.to_string(),
+        nodes: graph.nodes().len(),
+        edges: graph.edges().len(),
+    });
+    results.plugins.push(plugin_results(name, status.plugin(name), result));
+    Ok(results)
 }
 
 /// Loads, runs once, and reads the status (for the load report, or the failed call's usage).

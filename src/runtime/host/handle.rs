@@ -211,6 +211,16 @@ impl PluginHost {
             self.record_failure(&source, &error);
             return Err(error);
         }
+        // Its rules, once: reports (SARIF's `tool.driver.rules`, the HTML report) name them, and
+        // a plugin whose rule list is malformed is refused here rather than at every report.
+        match first.rules().await {
+            Ok(rules) => plugin.remember_rules(rules),
+            Err(error) => {
+                let error = Error::CannotStart { plugin: plugin.name().to_string(), source: Box::new(error) };
+                self.record_failure(&source, &error);
+                return Err(error);
+            }
+        }
         let key = PluginKey { name: plugin.name().into(), version };
         self.audit_load(&key, &plugin);
         let loaded = Loaded {

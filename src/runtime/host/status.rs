@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 
 use super::handle::{PluginHost, ask};
+use crate::contract::Rule;
 use crate::observe::telemetry::MetricsSnapshot;
 use crate::policy::Limits;
 use crate::runtime::messages::MonitorMsg;
@@ -30,6 +31,9 @@ pub struct PluginStatus {
     pub supervisor: Option<SupervisorStatus>,
     /// What it used, from the resource monitor.
     pub usage: Option<PluginUsage>,
+    /// The rules its findings may name (asked at load; a 0.1 plugin has one, its name).
+    #[serde(skip)]
+    pub rules: Vec<Rule>,
 }
 
 impl PluginStatus {
@@ -77,6 +81,7 @@ impl PluginHost {
                 limits: entry.plugin.limits().clone(),
                 supervisor,
                 usage,
+                rules: entry.plugin.rules().map(<[Rule]>::to_vec).unwrap_or_default(),
             });
         }
         HostStatus { plugins, failed: snapshot.failed }
