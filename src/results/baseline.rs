@@ -72,12 +72,13 @@ impl Baseline {
         if object.contains_key("runs") {
             let version = object.get("version").and_then(|v| v.as_str()).unwrap_or("(none)");
             if version != "2.1.0" {
+                let (line, column) = key_position(text, "version").unzip();
                 return Err(bad(
                     format!(
                         "SARIF version {version}; only SARIF 2.1.0 is read (write it again with this ptplugin)"
                     ),
-                    None,
-                    None,
+                    line,
+                    column,
                 ));
             }
             return from_sarif(path, text).map_err(|(message, line, column)| bad(message, line, column));
@@ -174,6 +175,37 @@ fn from_sarif(path: &str, text: &str) -> std::result::Result<Baseline, Problem> 
     Ok(Baseline { path: path.to_string(), findings, plugins })
 }
 
+/// Where the top-level field `key` is in `text` (1-based line and column), to point at a field
+/// that is wrong (the parsed value no longer knows where it was). Nested fields of the same name
+/// (a run's `tool.driver.version`) are skipped: only depth 1 counts.
+fn key_position(text: &str, key: &str) -> Option<(usize, usize)> {
+    let quoted = format!("\"{key}\"");
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    let (mut line, mut line_start) = (1, 0);
+    for (i, c) in text.char_indices() {
+        if in_string {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '\n' => (line, line_start) = (line + 1, i + 1),
+            '{' | '[' => depth += 1,
+            '}' | ']' => depth = depth.saturating_sub(1),
+            '"' if depth == 1 && text[i..].starts_with(&quoted) => {
+                return Some((line, text[line_start..i].chars().count() + 1));
+            }
+            '"' => in_string = true,
+            _ => {}
+        }
+    }
+    None
+}
+
 fn kind_of(value: &serde_json::Value) -> &'static str {
     match value {
         serde_json::Value::Null => "null",
@@ -182,5 +214,22 @@ fn kind_of(value: &serde_json::Value) -> &'static str {
         serde_json::Value::String(_) => "string",
         serde_json::Value::Array(_) => "array",
         serde_json::Value::Object(_) => "object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_top_level_key_is_found_past_nested_ones_and_strings() {
+        let text = "{\n  \"x\": \"\\\"version\\\" {\",\n  \"runs\": [{\"version\": \"1\"}],\n  \"version\": \"2.0.0\"\n}";
+        assert_eq!(key_position(text, "version"), Some((4, 3)));
+        assert_eq!(key_position(text, "missing"), None);
+        let e = Baseline::parse("b.sarif", text).unwrap_err();
+        assert!(
+            e.to_string().starts_with("invalid baseline b.sarif at line 4, column 3: SARIF version 2.0.0"),
+            "{e}"
+        );
     }
 }

@@ -222,6 +222,46 @@ fn a_new_cycle_fails_the_gate_and_an_unchanged_one_passes_after_lines_move() {
         let (code, v) = gate(&fixed, &[]);
         assert_eq!(code, Some(0), "{v}");
         assert_eq!(v["baseline"]["absent"][0]["message"], "dependency cycle of 2 nodes: a -> b -> a", "{v}");
+        // The report says what is new and what went.
+        let html = dir.path().join(format!("report-{format}.html"));
+        let (code, _, err) = cli(&[
+            "analyze",
+            "--graph",
+            &p(&after),
+            "--plugin",
+            "bundled:cycle-finder",
+            "--baseline",
+            &p(&baseline),
+            "--format",
+            "html",
+            "-o",
+            &p(&html),
+        ]);
+        assert_eq!(code, Some(3), "{err}");
+        let page = std::fs::read_to_string(&html).unwrap();
+        assert!(page.contains("<strong>1 new</strong>, 1 unchanged, 0 absent."), "{page}");
+        assert!(
+            page.contains("Gate <strong>failed</strong>: 1 findings at warning or worse that are new."),
+            "{page}"
+        );
+        assert!(page.contains(r#"<td class="state-new">new</td>"#), "{page}");
+        let (code, ..) = cli(&[
+            "analyze",
+            "--graph",
+            &p(&fixed),
+            "--plugin",
+            "bundled:cycle-finder",
+            "--baseline",
+            &p(&baseline),
+            "--format",
+            "html",
+            "-o",
+            &p(&html),
+        ]);
+        assert_eq!(code, Some(0));
+        let page = std::fs::read_to_string(&html).unwrap();
+        assert!(page.contains("Gone since the baseline (1)"), "{page}");
+        assert!(page.contains("dependency cycle of 2 nodes: a -&gt; b -&gt; a"), "{page}");
     }
 }
 
@@ -256,6 +296,9 @@ fn bad_baselines_and_outputs_are_refused_before_any_plugin_runs() {
     let (code, e) = refuse(&["--baseline", &old]);
     assert_eq!((code, e["kind"].as_str()), (Some(2), Some("invalid-baseline")), "{e}");
     assert!(e["message"].as_str().unwrap().contains("SARIF version 2.0.0"), "{e}");
+    // Where: the log's `version` field.
+    let line = full.lines().position(|l| l.contains(r#""version": "2.1.0""#)).unwrap() + 1;
+    assert_eq!(e["line"].as_u64(), Some(line as u64), "{e}");
 
     let other = write(
         "eslint.sarif",

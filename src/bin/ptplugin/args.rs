@@ -98,7 +98,7 @@ pub struct StoreArgs {
     #[arg(long)]
     pub insecure: bool,
 
-    /// Show no transfer progress.
+    /// Show no progress bars (transfers; `analyze`'s plugins).
     #[arg(long)]
     pub no_progress: bool,
 }

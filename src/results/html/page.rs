@@ -63,6 +63,16 @@ fn gate(results: &Results, verdict: Option<&Verdict>) -> Markup {
                 "Against baseline " code { (b.path) } ": " strong { (b.new) " new" } ", " (b.unchanged)
                 " unchanged, " (b.absent.len()) " absent."
             }
+            @if !b.absent.is_empty() {
+                details #absent {
+                    summary { "Gone since the baseline (" (b.absent.len()) ")" }
+                    ul {
+                        @for a in &b.absent {
+                            li { (a.severity) " " code { (a.rule) } " (" (a.plugin) "): " (cut(&a.message, 300)) }
+                        }
+                    }
+                }
+            }
         }
         @if let Some(v) = verdict.filter(|v| v.gate.fail_on != crate::results::gate::FailOn::Never) {
             @let word = if v.passed { "passed" } else { "failed" };
