@@ -9,7 +9,7 @@ use parseltongue_plugins::bundled::{self, Role};
 use parseltongue_plugins::{Contract, PluginHost, PluginOptions, PluginSpec, Sandbox, results};
 
 use crate::args::AnalyzeArgs;
-use crate::plugin_source::{Trust, spec_for};
+use crate::plugin_source::spec_for;
 use crate::report::Failure;
 use crate::results_out;
 
@@ -21,11 +21,11 @@ pub async fn analyze(sandbox: &Sandbox, args: AnalyzeArgs, quiet: bool) -> Resul
     for (key, value) in &args.config {
         options = options.config(key.clone(), value.clone());
     }
-    let trust =
-        Trust { store: &args.store, policy: args.policy.as_deref(), keys: &args.key, offline: args.offline };
     let mut specs = Vec::new();
     for arg in &args.plugin {
-        specs.push(spec_for(arg, &trust, None).await?.options(options.clone()));
+        specs.push(
+            spec_for(arg, &args.registry, args.policy.as_deref(), None).await?.options(options.clone()),
+        );
     }
     if args.plugin.is_empty() && args.plugins.is_none() {
         specs.extend(default_plugins().map(|p| PluginSpec::bytes(p.name, p.wasm).options(options.clone())));
@@ -49,7 +49,7 @@ pub async fn analyze(sandbox: &Sandbox, args: AnalyzeArgs, quiet: bool) -> Resul
     let names = host.plugins();
     let bar = progress(
         names.len() as u64 + host.status().await.failed.len() as u64,
-        quiet || args.store.no_progress,
+        quiet || args.registry.store.no_progress,
     );
     bar.inc(host.status().await.failed.len() as u64);
     let done = |name: &str, ok: bool| {

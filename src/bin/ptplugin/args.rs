@@ -303,6 +303,21 @@ pub enum Format {
     Json,
 }
 
+/// Where `run`'s and `analyze`'s `oci://` and `installed:` plugins come from.
+#[derive(Debug, Args)]
+pub struct RegistryArgs {
+    /// For `--plugin oci://…` or `installed:NAME`: resolve from the local store only.
+    #[arg(long)]
+    pub offline: bool,
+
+    /// Trust this cosign public key for `oci://` plugins (repeatable).
+    #[arg(long, value_name = "PUBKEY.pem")]
+    pub key: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
 /// The graph `run` and `analyze` read.
 #[derive(Debug, Args)]
 pub struct GraphArgs {
@@ -416,16 +431,8 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
 
-    /// For `oci://` or `installed:` plugins: resolve from the local store only.
-    #[arg(long)]
-    pub offline: bool,
-
-    /// Trust this cosign public key for `oci://` plugins (repeatable).
-    #[arg(long, value_name = "PUBKEY.pem")]
-    pub key: Vec<PathBuf>,
-
     #[command(flatten)]
-    pub store: StoreArgs,
+    pub registry: RegistryArgs,
 
     /// A value every plugin reads with host.config(KEY). Repeatable.
     #[arg(long = "config", value_name = "KEY=VALUE", value_parser = parse_key_value)]
@@ -462,16 +469,8 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub kv: Option<PathBuf>,
 
-    /// For `--plugin oci://…` or `installed:NAME`: resolve from the local store only.
-    #[arg(long)]
-    pub offline: bool,
-
-    /// Trust this cosign public key for `oci://` plugins (repeatable).
-    #[arg(long, value_name = "PUBKEY.pem")]
-    pub key: Vec<PathBuf>,
-
     #[command(flatten)]
-    pub store: StoreArgs,
+    pub registry: RegistryArgs,
 
     #[command(flatten)]
     pub input: GraphArgs,

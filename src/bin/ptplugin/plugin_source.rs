@@ -12,7 +12,7 @@ use parseltongue_plugins::distribution::progress::Progress;
 use parseltongue_plugins::distribution::store::Store;
 use parseltongue_plugins::{Error, PluginSpec, Policy, bundled, files};
 
-use crate::args::{RunArgs, StoreArgs};
+use crate::args::{RegistryArgs, RunArgs, StoreArgs};
 
 /// Reads a plugin given as a path or as `bundled:NAME`; returns its name and bytes.
 pub fn read_plugin(spec: &str) -> Result<(String, Cow<'static, [u8]>), Error> {
@@ -47,25 +47,22 @@ pub fn manifest_path(arg: &str) -> Option<PathBuf> {
 /// A plugin given as `bundled:NAME`, a `.wasm` file, a `plugin.toml` (or a directory with one),
 /// `oci://…` (pulled and verified) or `installed:NAME` (verified again from the store).
 pub async fn plugin_spec(args: &RunArgs, audit: Option<AuditLog>) -> Result<PluginSpec, Error> {
-    let trust =
-        Trust { store: &args.store, policy: args.policy.as_deref(), keys: &args.key, offline: args.offline };
-    spec_for(&args.plugin, &trust, audit).await
+    spec_for(&args.plugin, &args.registry, args.policy.as_deref(), audit).await
 }
 
-/// Where `oci://` and `installed:` plugins come from and whom they must be signed by.
-pub struct Trust<'a> {
-    pub store: &'a StoreArgs,
-    pub policy: Option<&'a Path>,
-    pub keys: &'a [PathBuf],
-    pub offline: bool,
-}
-
-/// The spec for one plugin argument (any of the forms [`plugin_spec`] takes).
-pub async fn spec_for(arg: &str, trust: &Trust<'_>, audit: Option<AuditLog>) -> Result<PluginSpec, Error> {
+/// The spec for one plugin argument (any of the forms [`plugin_spec`] takes); `oci://` and
+/// `installed:` plugins come from `registry`'s store and must be signed as `policy`'s `[trust]`
+/// (plus `--key`) says.
+pub async fn spec_for(
+    arg: &str,
+    registry: &RegistryArgs,
+    policy: Option<&Path>,
+    audit: Option<AuditLog>,
+) -> Result<PluginSpec, Error> {
     if arg.starts_with("oci://") || arg.starts_with("installed:") {
         // `installed:` only reads the store; `oci://` pulls into it.
         let usage = if arg.starts_with("installed:") { StoreUse::ReadOnly } else { StoreUse::Write };
-        let d = distribution(trust.store, trust.policy, trust.keys, trust.offline, audit, usage)?;
+        let d = distribution(&registry.store, policy, &registry.key, registry.offline, audit, usage)?;
         let artifact = match arg.strip_prefix("installed:") {
             Some(name) => d.load_installed(name)?,
             None => d.pull(arg).await?,
