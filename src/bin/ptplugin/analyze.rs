@@ -47,11 +47,10 @@ pub async fn analyze(sandbox: &Sandbox, args: AnalyzeArgs, quiet: bool) -> Resul
     }
     let host = builder.plugins(specs).start().await?;
     let names = host.plugins();
-    let bar = progress(
-        names.len() as u64 + host.status().await.failed.len() as u64,
-        quiet || args.registry.store.no_progress,
-    );
-    bar.inc(host.status().await.failed.len() as u64);
+    // Plugins that failed to load are already done (and reported as failed).
+    let failed_loads = host.status().await.failed.len() as u64;
+    let bar = progress(names.len() as u64 + failed_loads, quiet || args.registry.store.no_progress);
+    bar.inc(failed_loads);
     let done = |name: &str, ok: bool| {
         bar.set_message(format!("{name} {}", if ok { "done" } else { "failed" }));
         bar.inc(1);
