@@ -224,42 +224,32 @@ fn a_new_cycle_fails_the_gate_and_an_unchanged_one_passes_after_lines_move() {
         assert_eq!(v["baseline"]["absent"][0]["message"], "dependency cycle of 2 nodes: a -> b -> a", "{v}");
         // The report says what is new and what went.
         let html = dir.path().join(format!("report-{format}.html"));
-        let (code, _, err) = cli(&[
-            "analyze",
-            "--graph",
-            &p(&after),
-            "--plugin",
-            "bundled:cycle-finder",
-            "--baseline",
-            &p(&baseline),
-            "--format",
-            "html",
-            "-o",
-            &p(&html),
-        ]);
-        assert_eq!(code, Some(3), "{err}");
-        let page = std::fs::read_to_string(&html).unwrap();
+        let report = |graph: &Path| {
+            let (code, _, err) = cli(&[
+                "analyze",
+                "--graph",
+                &p(graph),
+                "--plugin",
+                "bundled:cycle-finder",
+                "--baseline",
+                &p(&baseline),
+                "--format",
+                "html",
+                "-o",
+                &p(&html),
+            ]);
+            (code, std::fs::read_to_string(&html).unwrap_or_else(|e| panic!("{e}: {err}")))
+        };
+        let (code, page) = report(&after);
+        assert_eq!(code, Some(3), "{page}");
         assert!(page.contains("<strong>1 new</strong>, 1 unchanged, 0 absent."), "{page}");
         assert!(
             page.contains("Gate <strong>failed</strong>: 1 findings at warning or worse that are new."),
             "{page}"
         );
         assert!(page.contains(r#"<td class="state-new">new</td>"#), "{page}");
-        let (code, ..) = cli(&[
-            "analyze",
-            "--graph",
-            &p(&fixed),
-            "--plugin",
-            "bundled:cycle-finder",
-            "--baseline",
-            &p(&baseline),
-            "--format",
-            "html",
-            "-o",
-            &p(&html),
-        ]);
+        let (code, page) = report(&fixed);
         assert_eq!(code, Some(0));
-        let page = std::fs::read_to_string(&html).unwrap();
         assert!(page.contains("Gone since the baseline (1)"), "{page}");
         assert!(page.contains("dependency cycle of 2 nodes: a -&gt; b -&gt; a"), "{page}");
     }
